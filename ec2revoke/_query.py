@@ -1,0 +1,316 @@
+"""EC2 Query parameters: request dataclass <-> ordered (key, value) pairs.
+
+Names follow botocore's EC2Serializer: queryName, else the capitalised locationName,
+else the member name; every list is flattened as ``Name.N`` from 1 and an empty list
+sends nothing; booleans are ``true``/``false``; timestamps ISO 8601 in UTC.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import urlencode
+
+from ec2revoke import _scalars
+from ec2revoke._compile import Invalid, ShapeCompiler, describe
+from ec2revoke._errors import ParamValidationError
+from ec2revoke._schema import (
+    BLOB,
+    BOOLEAN,
+    DOUBLE,
+    FLOAT,
+    STRING,
+    TIMESTAMP,
+    ListShape,
+    MapShape,
+    Scalar,
+    Service,
+    Structure,
+)
+
+Pairs = list[tuple[str, str]]
+Encoder = Callable[[Any, str, Pairs], None]
+# A parsed query tree: a leaf is the text value, a branch maps the next key part on.
+Tree = dict[str, "Tree | str"]
+Decoder = Callable[["Tree | str"], Any]
+
+
+def _capitalised(name: str) -> str:
+    return name[:1].upper() + name[1:]
+
+
+class QueryEncoder(ShapeCompiler[Encoder]):
+    """Compiles request shapes into functions that append (key, value) pairs."""
+
+    def __init__(self, service: Service) -> None:
+        super().__init__(service)
+        self._operation_of = {
+            op.input: op.name for op in service.operations.values() if op.input is not None
+        }
+
+    def to_query(self, request: Any, operation: str | None = None) -> Pairs:
+        """Action, Version, then the request's parameters in model order."""
+        shape, _ = self.service.structure_of(type(request))
+        if operation is None:
+            try:
+                operation = self._operation_of[shape]
+            except KeyError:
+                raise TypeError(f"{shape} is not the request shape of any operation") from None
+        pairs: Pairs = [("Action", operation), ("Version", self.service.api_version)]
+        try:
+            self.get(shape)(request, "", pairs)
+        except Invalid as e:
+            raise ParamValidationError(
+                f"{shape}.{e.where()}: {e.problem}", operation=operation
+            ) from None
+        return pairs
+
+    def structure(self, name: str, spec: Structure) -> Encoder:
+        cls = spec.cls
+        members: list[tuple[str, str, Encoder]] = []
+        required = tuple(m.field for m in spec.members if m.required)
+
+        def encode(value: Any, key: str, out: Pairs) -> None:
+            if type(value) is not cls:
+                raise Invalid(f"expected {cls.__name__}, got {describe(value)}")
+            base = key + "." if key else ""
+            for field, name, enc in members:
+                v = getattr(value, field)
+                if v is not None:
+                    try:
+                        enc(v, base + name, out)
+                    except Invalid as e:
+                        e.path.append(field)
+                        raise
+            for field in required:
+                if getattr(value, field) is None:
+                    missing = Invalid(f"is required by {cls.__name__}; give it a value")
+                    missing.path.append(field)
+                    raise missing
+
+        self.remember(name, encode)
+        members.extend((m.field, m.query, self.member(m)) for m in spec.members)
+        return encode
+
+    def list(self, spec: ListShape) -> Encoder:
+        item = self.get(spec.member)
+
+        def encode(value: Any, key: str, out: Pairs) -> None:
+            if not isinstance(value, (tuple, list)):
+                raise Invalid(f"expected a list, got {describe(value)}")
+            for i, v in enumerate(value):
+                try:
+                    item(v, f"{key}.{i + 1}", out)
+                except Invalid as e:
+                    e.path.append(f"[{i}]")
+                    raise
+
+        return encode
+
+    def map(self, spec: MapShape) -> Encoder:
+        enc_key, enc_value = self.get(spec.key), self.get(spec.value)
+        key_name, value_name = _capitalised(spec.key_xml), _capitalised(spec.value_xml)
+        entry = "" if spec.flattened else ".entry"
+
+        def encode(value: Any, key: str, out: Pairs) -> None:
+            if not isinstance(value, dict):
+                raise Invalid(f"expected a dict, got {describe(value)}")
+            for i, (k, v) in enumerate(value.items(), 1):
+                enc_key(k, f"{key}{entry}.{i}.{key_name}", out)
+                try:
+                    enc_value(v, f"{key}{entry}.{i}.{value_name}", out)
+                except Invalid as e:
+                    e.path.append(f"[{k!r}]")
+                    raise
+
+        return encode
+
+    def scalar(self, spec: Scalar, timestamp_format: str | None) -> Encoder:
+        kind = spec.kind
+        if kind == STRING:
+
+            def encode(value: Any, key: str, out: Pairs) -> None:
+                if not isinstance(value, str):
+                    raise Invalid(f"expected str, got {describe(value)}")
+                out.append((key, value))
+        elif kind == BOOLEAN:
+
+            def encode(value: Any, key: str, out: Pairs) -> None:
+                if value is True:
+                    out.append((key, "true"))
+                elif value is False:
+                    out.append((key, "false"))
+                else:
+                    raise Invalid(f"expected bool, got {describe(value)}")
+        elif kind in (FLOAT, DOUBLE):
+
+            def encode(value: Any, key: str, out: Pairs) -> None:
+                if isinstance(value, float):
+                    out.append((key, _scalars.format_float(value)))
+                elif isinstance(value, int) and not isinstance(value, bool):
+                    out.append((key, str(value)))
+                else:
+                    raise Invalid(f"expected float, got {describe(value)}")
+        elif kind == TIMESTAMP:
+            fmt = timestamp_format or "iso8601"
+
+            def encode(value: Any, key: str, out: Pairs) -> None:
+                if not isinstance(value, datetime.datetime):
+                    raise Invalid(f"expected datetime.datetime, got {describe(value)}")
+                out.append((key, _scalars.format_timestamp(value, fmt)))
+        elif kind == BLOB:
+
+            def encode(value: Any, key: str, out: Pairs) -> None:
+                if not isinstance(value, (bytes, bytearray, memoryview)):
+                    raise Invalid(f"expected bytes, got {describe(value)}")
+                out.append((key, _scalars.format_blob(bytes(value))))
+        else:  # integer and long
+
+            def encode(value: Any, key: str, out: Pairs) -> None:
+                if type(value) is not int:
+                    raise Invalid(f"expected int, got {describe(value)}")
+                out.append((key, str(value)))
+
+        return encode
+
+
+def form_body(pairs: Iterable[tuple[str, str]]) -> bytes:
+    """The form-encoded request body, byte for byte as botocore sends it."""
+    return urlencode(list(pairs)).encode("utf-8")
+
+
+class QueryDecoder(ShapeCompiler[Decoder]):
+    """Compiles request shapes into functions that read a parsed query tree back."""
+
+    def from_query(self, pairs: Iterable[tuple[str, str]]) -> Any:
+        """The request dataclass the pairs describe; the operation is read from Action."""
+        tree: Tree = {}
+        for key, value in pairs:
+            _insert(tree, key, value)
+        action, version = tree.pop("Action", None), tree.pop("Version", None)
+        if not isinstance(action, str) or action not in self.service.operations:
+            known = ", ".join(sorted(self.service.operations))
+            raise ParamValidationError(f"Action {action!r} is not one of {known}")
+        if version != self.service.api_version:
+            raise ParamValidationError(
+                f"Version {version!r} differs from the model's {self.service.api_version!r}",
+                operation=action,
+            )
+        op = self.service.operations[action]
+        if op.input is None:
+            if tree:
+                raise ParamValidationError(f"{action} takes no parameters, got {sorted(tree)}")
+            return None
+        try:
+            return self.get(op.input)(tree)
+        except Invalid as e:
+            raise ParamValidationError(
+                f"{action}: {e.where()}: {e.problem}", operation=action
+            ) from None
+
+    def structure(self, name: str, spec: Structure) -> Decoder:
+        cls = spec.cls
+        by_name: dict[str, tuple[str, Decoder]] = {}
+
+        def decode(node: Tree | str) -> Any:
+            if isinstance(node, str):
+                raise Invalid(f"expected the parameters of {cls.__name__}, got a plain value")
+            values = {}
+            for key, sub in node.items():
+                try:
+                    field, dec = by_name[key]
+                except KeyError:
+                    raise Invalid(f"unknown parameter {key!r} for {cls.__name__}") from None
+                try:
+                    values[field] = dec(sub)
+                except Invalid as e:
+                    e.path.append(key)
+                    raise
+            try:
+                return cls(**values)
+            except TypeError as e:
+                raise Invalid(f"{cls.__name__}: {e}") from None
+
+        self.remember(name, decode)
+        by_name.update((m.query, (m.field, self.member(m))) for m in spec.members)
+        return decode
+
+    def list(self, spec: ListShape) -> Decoder:
+        item = self.get(spec.member)
+
+        def decode(node: Tree | str) -> Any:
+            return tuple(item(v) for v in _numbered(node))
+
+        return decode
+
+    def map(self, spec: MapShape) -> Decoder:
+        dec_key, dec_value = self.get(spec.key), self.get(spec.value)
+        key_name, value_name = _capitalised(spec.key_xml), _capitalised(spec.value_xml)
+
+        def decode(node: Tree | str) -> Any:
+            if not spec.flattened:
+                if isinstance(node, str) or set(node) != {"entry"}:
+                    raise Invalid("expected map entries (Name.entry.N.Key)")
+                node = node["entry"]
+            out = {}
+            for entry in _numbered(node):
+                if isinstance(entry, str) or set(entry) != {key_name, value_name}:
+                    raise Invalid(f"a map entry needs exactly {key_name} and {value_name}")
+                out[dec_key(entry[key_name])] = dec_value(entry[value_name])
+            return out
+
+        return decode
+
+    def scalar(self, spec: Scalar, timestamp_format: str | None) -> Decoder:
+        parse: Callable[[str], Any] = _PARSERS.get(spec.kind, int)
+
+        def decode(node: Tree | str) -> Any:
+            if not isinstance(node, str):
+                raise Invalid(f"expected a value, got nested parameters {sorted(node)}")
+            try:
+                return parse(node)
+            except ValueError as e:
+                raise Invalid(str(e)) from None
+
+        return decode
+
+
+_PARSERS: dict[str, Callable[[str], Any]] = {
+    STRING: str,
+    BOOLEAN: _scalars.parse_bool,
+    FLOAT: _scalars.parse_float,
+    DOUBLE: _scalars.parse_float,
+    TIMESTAMP: _scalars.parse_timestamp,
+    BLOB: _scalars.parse_blob,
+}
+
+
+def _insert(tree: Tree, key: str, value: str) -> None:
+    parts = key.split(".")
+    node = tree
+    for part in parts[:-1]:
+        sub = node.setdefault(part, {})
+        if isinstance(sub, str):
+            raise ParamValidationError(
+                f"parameter {key!r} conflicts with a plain value at {part!r}"
+            )
+        node = sub
+    if parts[-1] in node:
+        raise ParamValidationError(f"parameter {key!r} is given twice or conflicts with another")
+    node[parts[-1]] = value
+
+
+def _numbered(node: Tree | str) -> list[Tree | str]:
+    """The entries of a ``.N`` list in order; indices must run 1, 2, ... without gaps."""
+    if isinstance(node, str):
+        raise Invalid("expected a numbered list (Name.1, Name.2, ...)")
+    try:
+        indices = sorted(int(k) for k in node)
+    except ValueError:
+        raise Invalid(f"expected list indices, got {sorted(node)}") from None
+    if [str(i) for i in indices] != [str(i) for i in range(1, len(indices) + 1)] or any(
+        str(i) not in node for i in indices
+    ):
+        raise Invalid(f"list indices must run 1..N without gaps, got {sorted(node)}")
+    return [node[str(i)] for i in indices]
