@@ -7,7 +7,7 @@ structure's function is cached before its members are compiled.
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from ec2revoke._schema import ListShape, MapShape, Member, Scalar, Service, Structure
 
