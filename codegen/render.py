@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from codegen.naming import docstring, field_name, method_name, one_line
+from codegen.operations import operations_module
 from codegen.slicer import Model, reachable_shapes
 
 _SCALAR_TYPES = {
@@ -137,11 +138,12 @@ class _Renderer:
         shape = self.shapes[name]
         kind = shape["type"]
         if kind == "structure":
-            members = ",\n".join(
-                self.member_spec(f, m, r, shape) for f, m, r in self.ordered(shape)
+            # Each member ends with a comma, so a structure without members is "()".
+            members = "".join(
+                f"{self.member_spec(f, m, r, shape)},\n" for f, m, r in self.ordered(shape)
             )
             exception = ", exception=True" if shape.get("exception") else ""
-            return f"Structure(shapes.{name}, (\n{members},\n){exception})"
+            return f"Structure(shapes.{name}, (\n{members}){exception})"
         if kind == "list":
             ref = shape["member"]
             args = [repr(ref["shape"]), f"member_xml={ref.get('locationName', 'member')!r}"]
@@ -231,7 +233,7 @@ def render(
     *,
     botocore_version: str,
 ) -> dict[str, str]:
-    """Generated sources by file name: ``__init__.py``, ``shapes.py``, ``wire.py``."""
+    """Generated sources by file name: ``__init__``, ``shapes``, ``wire``, ``operations``."""
     ops = list(model["operations"]) if operations is None else list(operations)
     r = _Renderer(model, ops)
     meta = model["metadata"]
@@ -251,4 +253,7 @@ def render(
         "__init__.py": init,
         "shapes.py": r.shapes_module(botocore_version),
         "wire.py": r.wire_module(botocore_version, meta["apiVersion"], namespace),
+        "operations.py": operations_module(
+            model, r.operations, header(botocore_version), r.annotation, r.members
+        ),
     }

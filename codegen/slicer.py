@@ -9,7 +9,8 @@ Model = dict[str, Any]
 
 
 def reachable_shapes(model: Model, operations: Iterable[str]) -> list[str]:
-    """Names of every shape reachable from the operations' inputs, outputs and errors."""
+    """Names of every shape reachable from the operations' inputs, outputs and errors,
+    and from every exception shape of the model."""
     shapes = model["shapes"]
     seen: dict[str, None] = {}
     pending: list[str] = []
@@ -20,6 +21,9 @@ def reachable_shapes(model: Model, operations: Iterable[str]) -> list[str]:
             raise SystemExit(f"operation {name!r} is not in the service model") from None
         refs = [op.get("input"), op.get("output"), *op.get("errors", ())]
         pending.extend(ref["shape"] for ref in refs if ref)
+    # botocore reads an error code as any exception shape of the model, whether or not
+    # the operation lists it, so every modeled exception is part of the service.
+    pending.extend(name for name, shape in shapes.items() if shape.get("exception"))
     while pending:
         name = pending.pop()
         if name in seen:

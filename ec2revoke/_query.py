@@ -8,9 +8,10 @@ sends nothing; booleans are ``true``/``false``; timestamps ISO 8601 in UTC.
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 
 from ec2revoke import _scalars
 from ec2revoke._compile import Invalid, ShapeCompiler, describe
@@ -51,6 +52,16 @@ class QueryEncoder(ShapeCompiler[Encoder]):
 
     def to_query(self, request: Any, operation: str | None = None) -> Pairs:
         """Action, Version, then the request's parameters in model order."""
+        if request is None:
+            # An operation without an input shape sends Action and Version only
+            # (from_query reads such a request back as None).
+            op = self.service.operations.get(operation or "")
+            if op is None or op.input is not None:
+                raise TypeError(
+                    "a request of None needs operation= naming an operation without input; "
+                    f"{operation!r} is not one"
+                )
+            return [("Action", op.name), ("Version", self.service.api_version)]
         shape, _ = self.service.structure_of(type(request))
         if operation is None:
             try:
@@ -175,9 +186,17 @@ class QueryEncoder(ShapeCompiler[Encoder]):
         return encode
 
 
+# Keys and most values need no escaping; checking first is twice as fast as quoting all.
+_NEEDS_QUOTING = re.compile(r"[^A-Za-z0-9_.~-]").search
+
+
+def _quote(text: str) -> str:
+    return text if _NEEDS_QUOTING(text) is None else quote_plus(text)
+
+
 def form_body(pairs: Iterable[tuple[str, str]]) -> bytes:
     """The form-encoded request body, byte for byte as botocore sends it."""
-    return urlencode(list(pairs)).encode("utf-8")
+    return "&".join([f"{_quote(k)}={_quote(v)}" for k, v in pairs]).encode("utf-8")
 
 
 class QueryDecoder(ShapeCompiler[Decoder]):
@@ -302,15 +321,13 @@ def _insert(tree: Tree, key: str, value: str) -> None:
 
 
 def _numbered(node: Tree | str) -> list[Tree | str]:
-    """The entries of a ``.N`` list in order; indices must run 1, 2, ... without gaps."""
+    """The entries of a ``.N`` list in index order.
+
+    Indices may skip numbers: an entry that sends nothing (a structure with no member
+    set) leaves a gap, as it does in botocore's parameters, and the later entries stand.
+    """
     if isinstance(node, str):
         raise Invalid("expected a numbered list (Name.1, Name.2, ...)")
-    try:
-        indices = sorted(int(k) for k in node)
-    except ValueError:
-        raise Invalid(f"expected list indices, got {sorted(node)}") from None
-    if [str(i) for i in indices] != [str(i) for i in range(1, len(indices) + 1)] or any(
-        str(i) not in node for i in indices
-    ):
-        raise Invalid(f"list indices must run 1..N without gaps, got {sorted(node)}")
-    return [node[str(i)] for i in indices]
+    if not all(k.isdecimal() and k.isascii() and k[0] != "0" for k in node):
+        raise Invalid(f"list indices must be whole numbers from 1, got {sorted(node)}")
+    return [node[k] for k in sorted(node, key=int)]

@@ -44,7 +44,10 @@ class Codec:
         self._undict = DictDecoder(service)
 
     def to_query(self, request: Any, *, operation: str | None = None) -> list[tuple[str, str]]:
-        """Query parameters for a request dataclass: Action and Version first."""
+        """Query parameters for a request dataclass: Action and Version first.
+
+        For an operation without input, pass None and name the operation.
+        """
         return self._query.to_query(request, operation)
 
     def from_query(self, pairs: Iterable[tuple[str, str]]) -> Any:
