@@ -1,0 +1,259 @@
+"""EC2Client: one typed method per operation, sent signed, retried and parsed.
+
+A call builds the request dataclass, checks it (types, then what EC2's documentation
+rules out), encodes it as Query parameters, sends it through the transport with up
+to ``max_attempts`` tries, and parses the answer into the result dataclass or a
+typed error. Safe to share between threads.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib.metadata
+import logging
+import platform
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import requests
+
+from ec2revoke import _validate
+from ec2revoke._credentials import CredentialsProvider, FrozenCredentials
+from ec2revoke._endpoints import Endpoint, EndpointResolver
+from ec2revoke._errors import (
+    ConfigurationError,
+    DryRunOperation,
+    EC2Error,
+    ParamValidationError,
+)
+from ec2revoke._generated.operations import Operations
+from ec2revoke._results import DryRunResult
+from ec2revoke._retry import RetryPolicy, RetryQuota, is_retryable
+from ec2revoke._signing import NoAuth, SigV4Auth
+from ec2revoke._transport import HttpRequest, RequestsTransport, Transport
+from ec2revoke.codec import EC2, form_body
+
+log = logging.getLogger("ec2revoke")
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("ec2revoke")
+    except importlib.metadata.PackageNotFoundError:  # running from a source tree
+        return "dev"
+
+
+_HEADERS = {
+    "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
+    "User-Agent": f"ec2revoke/{_version()} python/{platform.python_version()}",
+}
+_ENDPOINTS = EndpointResolver()
+
+
+class _Unsigned:
+    def __repr__(self) -> str:
+        return "UNSIGNED"
+
+
+UNSIGNED: Any = _Unsigned()
+"""Pass as ``credentials=`` to send requests without a signature."""
+
+
+class _ProfileCredentials:
+    """botocore's credential chain for a profile, resolved on first use.
+
+    Resolving may reach instance metadata or SSO, so it waits until a request needs it.
+    """
+
+    def __init__(self, session: Any) -> None:
+        self._session = session
+        self._credentials: Any = None
+        self._lock = threading.Lock()
+
+    def get_frozen_credentials(self) -> FrozenCredentials:
+        with self._lock:
+            if self._credentials is None:
+                found = self._session.get_credentials()
+                if found is None:
+                    raise ConfigurationError(
+                        "no AWS credentials found: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, "
+                        "configure a profile (aws configure), or pass credentials=..."
+                    )
+                self._credentials = found
+        frozen: FrozenCredentials = self._credentials.get_frozen_credentials()
+        return frozen
+
+    def __repr__(self) -> str:
+        return "<botocore credential chain>"
+
+
+def _botocore_session(profile: str | None) -> Any:
+    import botocore.exceptions
+    import botocore.session
+
+    try:
+        session = botocore.session.Session(profile=profile)
+        session.get_scoped_config()  # fails now, not mid-call, for an unknown profile
+    except botocore.exceptions.ProfileNotFound:
+        raise ConfigurationError(
+            f"profile {profile!r} is not in the AWS config or credentials file"
+        ) from None
+    return session
+
+
+class EC2Client(Operations):
+    """An EC2 client for the security-group operations.
+
+    ``region`` and ``credentials`` default to botocore's resolution for ``profile``
+    (environment, shared config and credentials files, SSO, container and instance
+    metadata, assumed roles). ``credentials`` may be any object with
+    ``get_frozen_credentials()``, ``StaticCredentials(...)``, or ``UNSIGNED``.
+    ``transport`` replaces the HTTP layer entirely (tests use it).
+    """
+
+    __slots__ = ("_retry", "_sleep", "endpoint", "transport")
+
+    def __init__(
+        self,
+        region: str | None = None,
+        endpoint_url: str | None = None,
+        profile: str | None = None,
+        credentials: CredentialsProvider | None = None,
+        *,
+        session: requests.Session | None = None,
+        timeout: float | tuple[float, float] = 60.0,
+        max_attempts: int = 3,
+        verify: bool | str = True,
+        use_fips: bool = False,
+        use_dual_stack: bool = False,
+        proxies: dict[str, str] | None = None,
+        transport: Transport | None = None,
+        retry_policy: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        botocore_session = None
+        if region is None or (credentials is None and transport is None) or profile is not None:
+            botocore_session = _botocore_session(profile)
+            if region is None:
+                region = botocore_session.get_config_variable("region")
+        self.endpoint: Endpoint = _ENDPOINTS.resolve(
+            region, endpoint_url=endpoint_url, use_fips=use_fips, use_dual_stack=use_dual_stack
+        )
+        if transport is None:
+            if credentials is UNSIGNED:
+                auth: requests.auth.AuthBase = NoAuth()
+            else:
+                provider = (
+                    credentials
+                    if credentials is not None
+                    else _ProfileCredentials(botocore_session)
+                )
+                auth = SigV4Auth(credentials=provider, region=self.endpoint.signing_region)
+            connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+            transport = RequestsTransport(
+                auth=auth,
+                session=session,
+                connect_timeout=connect,
+                read_timeout=read,
+                verify=verify,
+                proxies=proxies,
+            )
+        self.transport = transport
+        self._retry = retry_policy or RetryPolicy(max_attempts=max_attempts, quota=RetryQuota())
+        self._sleep = sleep
+
+    def __repr__(self) -> str:
+        return f"EC2Client(endpoint={self.endpoint.url!r}, region={self.endpoint.signing_region!r})"
+
+    def __enter__(self) -> EC2Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the HTTP connections this client opened."""
+        close = getattr(self.transport, "close", None)
+        if close is not None:
+            close()
+
+    def _invoke(
+        self,
+        operation: str,
+        request_type: type[Any] | None,
+        request: Any,
+        params: dict[str, Any],
+        dry_run: bool | None,
+    ) -> Any:
+        if request is None and request_type is not None:
+            if dry_run is not None:
+                params["dry_run"] = dry_run
+            request = _build(operation, request_type, params)
+        elif params or dry_run is not None:
+            raise TypeError(
+                f"{operation}: pass a request object or keyword arguments, not both "
+                "(set dry_run inside the request object)"
+            )
+        elif request_type is not None and type(request) is not request_type:
+            raise TypeError(
+                f"{operation} takes a {request_type.__name__}, got {type(request).__name__}"
+            )
+        # Types first (the codec names the path of a wrong value), then the documented rules.
+        pairs = EC2.to_query(request, operation=operation)
+        _validate.validate(operation, request)
+        body = form_body(pairs)
+        http = HttpRequest("POST", self.endpoint.url + "/", _HEADERS, body, operation)
+        try:
+            result, _ = self._send(operation, http)
+        except DryRunOperation as e:
+            return DryRunResult(operation, e.request_id, e.message)
+        return result
+
+    def _send(self, operation: str, http: HttpRequest) -> tuple[Any, str | None]:
+        policy = self._retry
+        attempt, held = 1, 0
+        while True:
+            try:
+                response = self.transport.send(http)
+                outcome = EC2.read_response(operation, response.status, response.body)
+            except EC2Error as error:
+                error.attempts = attempt
+                if attempt >= policy.max_attempts or not is_retryable(error):
+                    raise
+                held = policy.quota.acquire(error)
+                if not held:
+                    log.debug("%s: retry quota used up; not retrying %s", operation, error.code)
+                    raise
+                delay = policy.delay(attempt)
+                log.debug(
+                    "%s attempt %d failed (%s); retrying in %.2fs",
+                    operation,
+                    attempt,
+                    error.code,
+                    delay,
+                )
+                self._sleep(delay)
+                attempt += 1
+                continue
+            policy.quota.release(held or RetryQuota.SUCCESS_REFUND)
+            return outcome
+
+
+def _build(operation: str, request_type: type[Any], params: dict[str, Any]) -> Any:
+    try:
+        return request_type(**params)
+    except TypeError as e:
+        fields = list(request_type.__dataclass_fields__)
+        unknown = [k for k in params if k not in fields]
+        if not unknown:
+            raise ParamValidationError(f"{operation}: {e}", operation=operation) from None
+        hints = []
+        for name in unknown:
+            close = difflib.get_close_matches(name, fields, n=1)
+            hints.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        raise ParamValidationError(
+            f"{operation}: unknown parameter {', '.join(hints)}; valid: {', '.join(fields)}",
+            operation=operation,
+        ) from None
