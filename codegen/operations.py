@@ -92,8 +92,8 @@ def operations_module(
             )
     body = "\n\n".join(params_classes)
     imports = ["from __future__ import annotations", ""]
-    if "datetime." in body:
-        imports.append("import datetime")
+    if "_dt.datetime" in body:
+        imports.append("import datetime as _dt")
     abc = [n for n in ("Mapping", "Sequence") if f"{n}[" in body]
     if abc:
         imports.append(f"from collections.abc import {', '.join(abc)}")

@@ -22,7 +22,8 @@ _SCALAR_TYPES = {
     "boolean": "bool",
     "float": "float",
     "double": "float",
-    "timestamp": "datetime.datetime",
+    # Aliased: a model member named "datetime" would otherwise shadow the module.
+    "timestamp": "_dt.datetime",
     "blob": "bytes",
 }
 # botocore's "character" is a one-character string; the wire treats it as text.
@@ -106,8 +107,8 @@ class _Renderer:
         body = "\n\n".join(self.dataclass(n) for n in self.structures)
         # Import only what the classes use, so the output needs no lint suppressions.
         stdlib = []
-        if "datetime." in body:
-            stdlib.append("import datetime")
+        if "_dt.datetime" in body:
+            stdlib.append("import datetime as _dt")
         abc = [n for n in ("Mapping", "Sequence") if f"{n}[" in body]
         if abc:
             stdlib.append(f"from collections.abc import {', '.join(abc)}")
