@@ -14,7 +14,7 @@ import logging
 import platform
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import requests
@@ -30,7 +30,7 @@ from ec2revoke._errors import (
 )
 from ec2revoke._generated.operations import Operations
 from ec2revoke._results import DryRunResult
-from ec2revoke._retry import RetryPolicy, RetryQuota, is_retryable
+from ec2revoke._retry import DEFAULT_MAX_ATTEMPTS, RetryPolicy, RetryQuota, is_retryable
 from ec2revoke._signing import NoAuth, SigV4Auth
 from ec2revoke._transport import HttpRequest, RequestsTransport, Transport
 from ec2revoke.codec import EC2, form_body
@@ -124,7 +124,7 @@ class EC2Client(Operations):
         *,
         session: requests.Session | None = None,
         timeout: float | tuple[float, float] = 60.0,
-        max_attempts: int = 3,
+        max_attempts: int | None = None,
         verify: bool | str = True,
         use_fips: bool = False,
         use_dual_stack: bool = False,
@@ -161,7 +161,14 @@ class EC2Client(Operations):
                 proxies=proxies,
             )
         self.transport = transport
-        self._retry = retry_policy or RetryPolicy(max_attempts=max_attempts, quota=RetryQuota())
+        if retry_policy is not None and max_attempts is not None:
+            raise ConfigurationError(
+                "give max_attempts or retry_policy, not both: set RetryPolicy(max_attempts=...)"
+            )
+        self._retry = retry_policy or RetryPolicy(
+            max_attempts=DEFAULT_MAX_ATTEMPTS if max_attempts is None else max_attempts,
+            quota=RetryQuota(),
+        )
         self._sleep = sleep
 
     def __repr__(self) -> str:
@@ -215,11 +222,17 @@ class EC2Client(Operations):
         policy = self._retry
         attempt, held = 1, 0
         while True:
+            response = None
             try:
                 response = self.transport.send(http)
                 outcome = EC2.read_response(operation, response.status, response.body)
             except EC2Error as error:
                 error.attempts = attempt
+                if error.request_id is None and response is not None:
+                    # Some error bodies (moto's AuthFailure, a proxy's page) have no
+                    # RequestID; the x-amzn-RequestId header, which botocore's JSON and
+                    # REST parsers read, still identifies the request.
+                    error.request_id = _header(response.headers, "x-amzn-requestid")
                 if attempt >= policy.max_attempts or not is_retryable(error):
                     raise
                 held = policy.quota.acquire(error)
@@ -257,3 +270,11 @@ def _build(operation: str, request_type: type[Any], params: dict[str, Any]) -> A
             f"{operation}: unknown parameter {', '.join(hints)}; valid: {', '.join(fields)}",
             operation=operation,
         ) from None
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    """A header's value, whatever the case of its name (``name`` in lower case)."""
+    for key, value in headers.items():
+        if key.lower() == name:
+            return value or None
+    return None

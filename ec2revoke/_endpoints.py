@@ -97,7 +97,7 @@ class EndpointResolver:
             return Endpoint(endpoint_url.rstrip("/"), region or "us-east-1")
         if not region:
             raise ConfigurationError(
-                "no region: pass region=..., or set AWS_REGION/AWS_DEFAULT_REGION, "
+                "no region: pass region=..., or set AWS_DEFAULT_REGION, "
                 "or give the profile a region"
             )
         from botocore.exceptions import BotoCoreError

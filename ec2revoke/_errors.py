@@ -261,18 +261,23 @@ _AUTH_CODES = frozenset(
         "UnrecognizedClientException",
     }
 )
+# botocore's standard-mode throttling codes (ThrottledRetryableChecker), so that
+# ``except ThrottlingError`` catches everything the client retries as throttling.
 _THROTTLING_CODES = frozenset(
     {
         "BandwidthLimitExceeded",
         "EC2ThrottledException",
+        "LimitExceededException",
         "PriorRequestNotComplete",
         "ProvisionedThroughputExceededException",
         "RequestThrottled",
         "RequestThrottledException",
         "SlowDown",
+        "ThrottledException",
         "Throttling",
         "ThrottlingException",
         "TooManyRequestsException",
+        "TransactionInProgressException",
     }
 )
 _INVALID_CODES = frozenset(

@@ -37,10 +37,6 @@ Tree = dict[str, "Tree | str"]
 Decoder = Callable[["Tree | str"], Any]
 
 
-def _capitalised(name: str) -> str:
-    return name[:1].upper() + name[1:]
-
-
 class QueryEncoder(ShapeCompiler[Encoder]):
     """Compiles request shapes into functions that append (key, value) pairs."""
 
@@ -121,7 +117,7 @@ class QueryEncoder(ShapeCompiler[Encoder]):
 
     def map(self, spec: MapShape) -> Encoder:
         enc_key, enc_value = self.get(spec.key), self.get(spec.value)
-        key_name, value_name = _capitalised(spec.key_xml), _capitalised(spec.value_xml)
+        key_name, value_name = spec.key_query, spec.value_query
         entry = "" if spec.flattened else ".entry"
 
         def encode(value: Any, key: str, out: Pairs) -> None:
@@ -165,10 +161,15 @@ class QueryEncoder(ShapeCompiler[Encoder]):
                     raise Invalid(f"expected float, got {describe(value)}")
         elif kind == TIMESTAMP:
             fmt = timestamp_format or "iso8601"
+            # botocore sends epoch seconds as a whole number (its default precision),
+            # dropping any fraction of a second; so do we, to send the same parameters.
+            whole_seconds = fmt == "unixtimestamp"
 
             def encode(value: Any, key: str, out: Pairs) -> None:
                 if not isinstance(value, datetime.datetime):
                     raise Invalid(f"expected datetime.datetime, got {describe(value)}")
+                if whole_seconds:
+                    value = value.replace(microsecond=0)
                 out.append((key, _scalars.format_timestamp(value, fmt)))
         elif kind == BLOB:
 
@@ -265,7 +266,7 @@ class QueryDecoder(ShapeCompiler[Decoder]):
 
     def map(self, spec: MapShape) -> Decoder:
         dec_key, dec_value = self.get(spec.key), self.get(spec.value)
-        key_name, value_name = _capitalised(spec.key_xml), _capitalised(spec.value_xml)
+        key_name, value_name = spec.key_query, spec.value_query
 
         def decode(node: Tree | str) -> Any:
             if not spec.flattened:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ec2revoke._errors import (
+    ConfigurationError,
     EC2Error,
     RequestTimeout,
     ResponseError,
@@ -105,8 +106,11 @@ class RetryPolicy:
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
-            raise ValueError(f"max_attempts must be at least 1, got {self.max_attempts}")
+            raise ConfigurationError(
+                f"max_attempts must be at least 1 (1 means no retries), got {self.max_attempts}"
+            )
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
-        return self.random() * min(2.0 ** (attempt - 1), self.max_backoff)
+        # The exponent is capped: 2.0 ** 1024 overflows, and 2 ** 64 s is past any max_backoff.
+        return self.random() * min(2.0 ** min(attempt - 1, 64), self.max_backoff)

@@ -42,13 +42,19 @@ class ListShape:
 
 @dataclass(frozen=True, slots=True)
 class MapShape:
-    """A map shape with its key and value shapes and their element names."""
+    """A map shape with its key and value shapes and their element and parameter names.
+
+    The Query names differ from the element names: a locationName is capitalised there,
+    while the defaults stay ``key`` and ``value`` (botocore's EC2Serializer).
+    """
 
     key: str
     value: str
     key_xml: str = "key"
     value_xml: str = "value"
     flattened: bool = False
+    key_query: str = "key"
+    value_query: str = "value"
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple, Protocol
 
 import requests
 import requests.auth
+import urllib3.exceptions
 from requests.structures import CaseInsensitiveDict
 
 from ec2revoke._errors import ConnectionFailed, RequestTimeout
@@ -133,16 +134,10 @@ class RequestsTransport:
         try:
             response = adapter.send(prepared, timeout=self.timeout, verify=verify, proxies=proxies)
             body = response.content
-        except requests.Timeout as e:
-            raise RequestTimeout(
-                f"{where} timed out ({type(e).__name__}); EC2 may or may not have acted on it",
-                operation=request.operation,
-            ) from e
-        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as e:
-            raise ConnectionFailed(
-                f"{where} failed: {type(e).__name__}: {_first_line(e)}",
-                operation=request.operation,
-            ) from e
+        except requests.RequestException as e:
+            # The exception keeps the signed request: blank its secrets before it travels.
+            prepared.headers = CaseInsensitiveDict(redacted(prepared.headers))
+            raise _failure(e, where, request.operation) from e
         if log.isEnabledFor(logging.DEBUG):
             log.debug("HTTP %s body=%r", response.status_code, body[:2048])
         return HttpResponse(response.status_code, dict(response.headers), body)
@@ -151,6 +146,25 @@ class RequestsTransport:
         """Close the session if this transport created it."""
         if self._owns_session:
             self.session.close()
+
+
+def _failure(
+    error: requests.RequestException, where: str, operation: str | None
+) -> RequestTimeout | ConnectionFailed:
+    """The typed error for a request that did not complete."""
+    # requests reports a read timeout while reading the body as a ConnectionError
+    # wrapping urllib3's ReadTimeoutError; botocore calls it a ReadTimeoutError.
+    body_timeout = bool(error.args) and isinstance(
+        error.args[0], urllib3.exceptions.ReadTimeoutError
+    )
+    if isinstance(error, requests.Timeout) or body_timeout:
+        return RequestTimeout(
+            f"{where} timed out ({type(error).__name__}); EC2 may or may not have acted on it",
+            operation=operation,
+        )
+    return ConnectionFailed(
+        f"{where} failed: {type(error).__name__}: {_first_line(error)}", operation=operation
+    )
 
 
 def _first_line(error: Exception) -> str:

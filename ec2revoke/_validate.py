@@ -163,13 +163,14 @@ def validate(operation: str, request: Any) -> None:
         if problem:
             raise _fail(operation, "ip_protocol/from_port/to_port", problem)
         if request.cidr_ip is not None:
-            if request.source_security_group_name is not None:
-                raise _fail(
-                    operation,
-                    "cidr_ip",
-                    "cannot be combined with source_security_group_name; use two requests "
-                    "or ip_permissions",
-                )
+            # The CLI documents --group-owner as "Cannot be used when specifying a CIDR".
+            for other in ("source_security_group_name", "source_security_group_owner_id"):
+                if getattr(request, other) is not None:
+                    raise _fail(
+                        operation,
+                        "cidr_ip",
+                        f"cannot be combined with {other}; use two requests or ip_permissions",
+                    )
             problem = check_cidr(request.cidr_ip, version=4)
             if problem:
                 raise _fail(operation, "cidr_ip", problem)
