@@ -10,10 +10,14 @@ ours against botocore's EC2Serializer / EC2QueryParser, and prints ours/botocore
 from __future__ import annotations
 
 import argparse
+import sys
 import timeit
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
+from pathlib import Path
 from urllib.parse import urlencode
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
 import botocore.session
 from botocore.parsers import EC2QueryParser
