@@ -65,6 +65,18 @@ class EC2Error(Exception):
     def __repr__(self) -> str:
         return f"{type(self).__name__}(code={self.code!r}, message={self.message!r})"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keyword-only __init__ arguments defeat Exception's default pickling; errors
+        # must survive a trip between processes (a fleet run's workers, say).
+        return (_rebuild, (type(self), self.args, self.__dict__.copy()))
+
+
+def _rebuild(cls: type[EC2Error], args: tuple[Any, ...], state: dict[str, Any]) -> EC2Error:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
 
 class ConfigurationError(EC2Error, ValueError):
     """The client cannot be set up as asked: no region, a bad endpoint, no credentials..."""

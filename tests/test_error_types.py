@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import pickle
 import re
 from typing import Any
 
@@ -502,3 +503,41 @@ def test_plain_text_error_body_is_a_response_error() -> None:
         codec.parse_response(OP, 503, b"Service Unavailable")
     assert caught.value.status == 503
     assert "Service Unavailable" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        service_error(
+            "no such rule",
+            code="InvalidPermission.NotFound",
+            request_id="r-1",
+            status=400,
+            operation="RevokeSecurityGroupIngress",
+        ),
+        service_error("slow down", code="SomethingNew", status=503),
+        ParamValidationError("bad port", operation="RevokeSecurityGroupIngress"),
+        ConfigurationError("no region"),
+    ],
+    ids=["not-found", "unknown-5xx", "validation", "configuration"],
+)
+def test_errors_survive_pickling(error: EC2Error) -> None:
+    error.attempts = 3
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is type(error)
+    assert (
+        copy.code,
+        copy.message,
+        copy.request_id,
+        copy.status,
+        copy.operation,
+        copy.attempts,
+    ) == (
+        error.code,
+        error.message,
+        error.request_id,
+        error.status,
+        error.operation,
+        3,
+    )
+    assert str(copy) == str(error)
