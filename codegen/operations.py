@@ -58,7 +58,10 @@ def operations_module(
                 continue
             ann = annotation(ref["shape"])
             used.update(n for n in _NAME.findall(ann) if n not in _NOT_SHAPES)
-            lines.append(f"    {fname}: {f'Required[{ann}]' if member in required else ann}")
+            # None is accepted wherever the dataclass field accepts it: "not given".
+            lines.append(
+                f"    {fname}: {f'Required[{ann}]' if member in required else f'{ann} | None'}"
+            )
         if len(lines) == 3:
             lines.append("    pass")
         params_classes.append("\n".join(lines) + "\n")

@@ -24,6 +24,8 @@ from ec2revoke._errors import (
     RequestLimitExceeded,
     RequestTimeout,
     ResponseError,
+    RevokeIncomplete,
+    RevokeNotVerified,
     ServerError,
     ServiceError,
     SignatureDoesNotMatch,
@@ -31,7 +33,10 @@ from ec2revoke._errors import (
     TransportError,
     UnauthorizedOperation,
 )
+from ec2revoke._ports_peers import Peer, Port
+from ec2revoke._report import FoundRule, RevokedRule, RevokeReport
 from ec2revoke._results import DryRunResult
+from ec2revoke._rule import Rule
 from ec2revoke._transport import HttpRequest, HttpResponse, RequestsTransport, Transport
 
 __all__ = [
@@ -46,6 +51,7 @@ __all__ = [
     "DuplicateError",
     "EC2Client",
     "EC2Error",
+    "FoundRule",
     "HttpRequest",
     "HttpResponse",
     "InvalidGroupNotFound",
@@ -57,10 +63,17 @@ __all__ = [
     "LimitExceededError",
     "NotFoundError",
     "ParamValidationError",
+    "Peer",
+    "Port",
     "RequestLimitExceeded",
     "RequestTimeout",
     "RequestsTransport",
     "ResponseError",
+    "RevokeIncomplete",
+    "RevokeNotVerified",
+    "RevokeReport",
+    "RevokedRule",
+    "Rule",
     "ServerError",
     "ServiceError",
     "SignatureDoesNotMatch",

@@ -28,9 +28,9 @@ from ec2revoke._errors import (
     EC2Error,
     ParamValidationError,
 )
-from ec2revoke._generated.operations import Operations
 from ec2revoke._results import DryRunResult
 from ec2revoke._retry import DEFAULT_MAX_ATTEMPTS, RetryPolicy, RetryQuota, is_retryable
+from ec2revoke._safe import SafeRevokes
 from ec2revoke._signing import NoAuth, SigV4Auth
 from ec2revoke._transport import HttpRequest, RequestsTransport, Transport
 from ec2revoke.codec import EC2, form_body
@@ -103,7 +103,7 @@ def _botocore_session(profile: str | None) -> Any:
     return session
 
 
-class EC2Client(Operations):
+class EC2Client(SafeRevokes):
     """An EC2 client for the security-group operations.
 
     ``region`` and ``credentials`` default to botocore's resolution for ``profile``
@@ -207,16 +207,22 @@ class EC2Client(Operations):
             raise TypeError(
                 f"{operation} takes a {request_type.__name__}, got {type(request).__name__}"
             )
+        outcome = self._call(operation, request)
+        return outcome if isinstance(outcome, DryRunResult) else outcome[0]
+
+    def _call(self, operation: str, request: Any) -> tuple[Any, str | None] | DryRunResult:
+        """Check, send and parse one request: (result, request id), or a DryRunResult."""
         # Types first (the codec names the path of a wrong value), then the documented rules.
         pairs = EC2.to_query(request, operation=operation)
         _validate.validate(operation, request)
-        body = form_body(pairs)
-        http = HttpRequest("POST", self.endpoint.url + "/", _HEADERS, body, operation)
+        http = HttpRequest("POST", self.endpoint.url + "/", _HEADERS, form_body(pairs), operation)
         try:
-            result, _ = self._send(operation, http)
+            return self._send(operation, http)
         except DryRunOperation as e:
             return DryRunResult(operation, e.request_id, e.message)
-        return result
+
+    def _pause(self, seconds: float) -> None:
+        self._sleep(seconds)
 
     def _send(self, operation: str, http: HttpRequest) -> tuple[Any, str | None]:
         policy = self._retry
@@ -239,7 +245,7 @@ class EC2Client(Operations):
                 if not held:
                     log.debug("%s: retry quota used up; not retrying %s", operation, error.code)
                     raise
-                delay = policy.delay(attempt)
+                delay = policy.delay(attempt, error, None if response is None else response.headers)
                 log.debug(
                     "%s attempt %d failed (%s); retrying in %.2fs",
                     operation,

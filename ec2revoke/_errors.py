@@ -4,6 +4,8 @@
     ├── ConfigurationError          bad client set-up: region, endpoint, credentials (ValueError)
     ├── ParamValidationError        bad input, found before anything was sent (ValueError)
     ├── ResponseError               a response that is not a readable EC2 answer
+    ├── RevokeIncomplete            EC2 answered, but did not revoke every rule (UnknownIpPermissions)
+    ├── RevokeNotVerified           a revoked rule was still listed after the wait for consistency
     ├── TransportError              the request did not complete
     │   ├── ConnectionFailed        could not connect, or the connection broke
     │   └── RequestTimeout          connect or read timed out
@@ -140,6 +142,30 @@ def excerpt(body: bytes, limit: int = 120) -> str:
     text = body[:limit].decode("utf-8", "replace")
     text = " ".join(text.split())
     return text + ("..." if len(body) > limit else "")
+
+
+class RevokeIncomplete(EC2Error):
+    """EC2 did not revoke every rule asked for: ``report.unknown`` lists those it did not.
+
+    A revoke with UnknownIpPermissions is never a success; pass ``allow_unknown=True``
+    to get the report back instead of this error.
+    """
+
+    report: Any
+
+    def __init__(self, message: str, *, report: Any, operation: str | None = None) -> None:
+        super().__init__(message, code="RevokeIncomplete", operation=operation)
+        self.report = report
+
+
+class RevokeNotVerified(EC2Error):
+    """After revoking, the group still listed rules that should be gone (``still_present``)."""
+
+    still_present: Any
+
+    def __init__(self, message: str, *, still_present: Any, operation: str | None = None) -> None:
+        super().__init__(message, code="RevokeNotVerified", operation=operation)
+        self.still_present = still_present
 
 
 class TransportError(EC2Error):

@@ -18,29 +18,29 @@ class AuthorizeSecurityGroupEgressParams(TypedDict, total=False):
     """Keyword arguments of authorize_security_group_egress: the fields of AuthorizeSecurityGroupEgressRequest."""
 
     group_id: Required[str]
-    tag_specifications: Sequence[TagSpecification]
-    source_security_group_name: str
-    source_security_group_owner_id: str
-    ip_protocol: str
-    from_port: int
-    to_port: int
-    cidr_ip: str
-    ip_permissions: Sequence[IpPermission]
+    tag_specifications: Sequence[TagSpecification] | None
+    source_security_group_name: str | None
+    source_security_group_owner_id: str | None
+    ip_protocol: str | None
+    from_port: int | None
+    to_port: int | None
+    cidr_ip: str | None
+    ip_permissions: Sequence[IpPermission] | None
 
 
 class AuthorizeSecurityGroupIngressParams(TypedDict, total=False):
     """Keyword arguments of authorize_security_group_ingress: the fields of AuthorizeSecurityGroupIngressRequest."""
 
-    cidr_ip: str
-    from_port: int
-    group_id: str
-    group_name: str
-    ip_permissions: Sequence[IpPermission]
-    ip_protocol: str
-    source_security_group_name: str
-    source_security_group_owner_id: str
-    to_port: int
-    tag_specifications: Sequence[TagSpecification]
+    cidr_ip: str | None
+    from_port: int | None
+    group_id: str | None
+    group_name: str | None
+    ip_permissions: Sequence[IpPermission] | None
+    ip_protocol: str | None
+    source_security_group_name: str | None
+    source_security_group_owner_id: str | None
+    to_port: int | None
+    tag_specifications: Sequence[TagSpecification] | None
 
 
 class CreateSecurityGroupParams(TypedDict, total=False):
@@ -48,63 +48,63 @@ class CreateSecurityGroupParams(TypedDict, total=False):
 
     description: Required[str]
     group_name: Required[str]
-    vpc_id: str
-    tag_specifications: Sequence[TagSpecification]
+    vpc_id: str | None
+    tag_specifications: Sequence[TagSpecification] | None
 
 
 class DeleteSecurityGroupParams(TypedDict, total=False):
     """Keyword arguments of delete_security_group: the fields of DeleteSecurityGroupRequest."""
 
-    group_id: str
-    group_name: str
+    group_id: str | None
+    group_name: str | None
 
 
 class DescribeSecurityGroupRulesParams(TypedDict, total=False):
     """Keyword arguments of describe_security_group_rules: the fields of DescribeSecurityGroupRulesRequest."""
 
-    filters: Sequence[Filter]
-    security_group_rule_ids: Sequence[str]
-    next_token: str
-    max_results: int
+    filters: Sequence[Filter] | None
+    security_group_rule_ids: Sequence[str] | None
+    next_token: str | None
+    max_results: int | None
 
 
 class DescribeSecurityGroupsParams(TypedDict, total=False):
     """Keyword arguments of describe_security_groups: the fields of DescribeSecurityGroupsRequest."""
 
-    group_ids: Sequence[str]
-    group_names: Sequence[str]
-    next_token: str
-    max_results: int
-    filters: Sequence[Filter]
+    group_ids: Sequence[str] | None
+    group_names: Sequence[str] | None
+    next_token: str | None
+    max_results: int | None
+    filters: Sequence[Filter] | None
 
 
 class RevokeSecurityGroupEgressParams(TypedDict, total=False):
     """Keyword arguments of revoke_security_group_egress: the fields of RevokeSecurityGroupEgressRequest."""
 
     group_id: Required[str]
-    security_group_rule_ids: Sequence[str]
-    source_security_group_name: str
-    source_security_group_owner_id: str
-    ip_protocol: str
-    from_port: int
-    to_port: int
-    cidr_ip: str
-    ip_permissions: Sequence[IpPermission]
+    security_group_rule_ids: Sequence[str] | None
+    source_security_group_name: str | None
+    source_security_group_owner_id: str | None
+    ip_protocol: str | None
+    from_port: int | None
+    to_port: int | None
+    cidr_ip: str | None
+    ip_permissions: Sequence[IpPermission] | None
 
 
 class RevokeSecurityGroupIngressParams(TypedDict, total=False):
     """Keyword arguments of revoke_security_group_ingress: the fields of RevokeSecurityGroupIngressRequest."""
 
-    cidr_ip: str
-    from_port: int
-    group_id: str
-    group_name: str
-    ip_permissions: Sequence[IpPermission]
-    ip_protocol: str
-    source_security_group_name: str
-    source_security_group_owner_id: str
-    to_port: int
-    security_group_rule_ids: Sequence[str]
+    cidr_ip: str | None
+    from_port: int | None
+    group_id: str | None
+    group_name: str | None
+    ip_permissions: Sequence[IpPermission] | None
+    ip_protocol: str | None
+    source_security_group_name: str | None
+    source_security_group_owner_id: str | None
+    to_port: int | None
+    security_group_rule_ids: Sequence[str] | None
 
 
 class Operations:

@@ -1,0 +1,223 @@
+"""The two halves of a rule: Port (what traffic) and Peer (from or to where).
+
+Both are frozen, checked when made, and normalised the way EC2 stores them: ``all``
+is ``-1``, protocol numbers 6/17/1/58 are tcp/udp/icmp/icmpv6, protocols without
+ports (``-1``, or a number other than those four) carry none, and a CIDR block is
+its network address. ``covers`` answers "does this allow everything that allows?".
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import ClassVar
+
+from ec2revoke._errors import ParamValidationError
+from ec2revoke._validate import check_cidr, check_ports, protocol_number
+
+_NAMES = {6: "tcp", 17: "udp", 1: "icmp", 58: "icmpv6"}
+_PORTED = frozenset({"tcp", "udp"})
+_ICMP = frozenset({"icmp", "icmpv6"})
+_LABELS = {"tcp": "TCP", "udp": "UDP", "icmp": "ICMP", "icmpv6": "ICMPv6", "-1": "all traffic"}
+
+
+def _invalid(message: str) -> ParamValidationError:
+    return ParamValidationError(message)
+
+
+def _port_number(value: int, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _invalid(f"{what} must be an int, got {type(value).__name__} {value!r}")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Port:
+    """A protocol and its port range (for ICMP: type in from_port, code in to_port)."""
+
+    protocol: str
+    from_port: int | None = None
+    to_port: int | None = None
+
+    SSH: ClassVar[Port]
+    HTTP: ClassVar[Port]
+    HTTPS: ClassVar[Port]
+    RDP: ClassVar[Port]
+    POSTGRES: ClassVar[Port]
+    MYSQL: ClassVar[Port]
+    MSSQL: ClassVar[Port]
+    REDIS: ClassVar[Port]
+    MONGODB: ClassVar[Port]
+    SMTP: ClassVar[Port]
+    DNS_UDP: ClassVar[Port]
+    DNS_TCP: ClassVar[Port]
+    NTP: ClassVar[Port]
+    WINRM_HTTP: ClassVar[Port]
+    WINRM_HTTPS: ClassVar[Port]
+
+    def __post_init__(self) -> None:
+        number = protocol_number(self.protocol) if isinstance(self.protocol, str) else None
+        if number is None:
+            raise _invalid(
+                f"unknown protocol {self.protocol!r}: use tcp, udp, icmp, icmpv6, all (-1) "
+                "or a protocol number 0-255"
+            )
+        name = _NAMES.get(number, str(number))
+        from_port, to_port = self.from_port, self.to_port
+        if name not in _PORTED and name not in _ICMP:
+            # EC2 ignores ports for these protocols; keeping none makes equal rules equal.
+            from_port = to_port = None
+        for what, value in (("from_port", from_port), ("to_port", to_port)):
+            if value is not None:
+                _port_number(value, what)
+        if name in _PORTED and (from_port is None or to_port is None):
+            raise _invalid(f"{name.upper()} needs a port or port range, e.g. Rule.{name}(22)")
+        problem = check_ports(name, from_port, to_port)
+        if problem:
+            raise _invalid(problem)
+        object.__setattr__(self, "protocol", name)
+        object.__setattr__(self, "from_port", from_port)
+        object.__setattr__(self, "to_port", to_port)
+
+    @staticmethod
+    def tcp(port: int, to_port: int | None = None) -> Port:
+        """TCP ``port``, or the range ``port``-``to_port``."""
+        return Port("tcp", port, port if to_port is None else to_port)
+
+    @staticmethod
+    def udp(port: int, to_port: int | None = None) -> Port:
+        """UDP ``port``, or the range ``port``-``to_port``."""
+        return Port("udp", port, port if to_port is None else to_port)
+
+    @staticmethod
+    def icmp(type_: int, code: int) -> Port:
+        """ICMP type and code (-1 for all)."""
+        return Port("icmp", type_, code)
+
+    @staticmethod
+    def icmpv6(type_: int, code: int) -> Port:
+        """ICMPv6 type and code (-1 for all)."""
+        return Port("icmpv6", type_, code)
+
+    @staticmethod
+    def all_traffic() -> Port:
+        """Every protocol and port."""
+        return Port("-1")
+
+    @property
+    def is_all(self) -> bool:
+        """Whether this is every protocol (-1)."""
+        return self.protocol == "-1"
+
+    def covers(self, other: Port) -> bool:
+        """Whether every packet ``other`` allows, this allows too."""
+        if self.is_all:
+            return True
+        if self.protocol != other.protocol:
+            return False
+        if self.from_port is None or other.from_port is None:
+            # No ports: the whole protocol (ICMPv6 without a range too).
+            return self.from_port is None
+        if self.protocol in _ICMP:
+            return _icmp_covers(self.from_port, self.to_port, other.from_port, other.to_port)
+        assert self.to_port is not None
+        assert other.to_port is not None
+        return self.from_port <= other.from_port and other.to_port <= self.to_port
+
+    def __str__(self) -> str:
+        label = _LABELS.get(self.protocol, f"protocol {self.protocol}")
+        if self.from_port is None:
+            return label
+        if self.protocol in _ICMP:
+            if self.from_port == -1:
+                return f"all {label}"
+            code = "all codes" if self.to_port == -1 else f"code {self.to_port}"
+            return f"{label} type {self.from_port} {code}"
+        if self.from_port == self.to_port:
+            return f"{label} {self.from_port}"
+        if (self.from_port, self.to_port) == (0, 65535):
+            return f"all {label}"
+        return f"{label} {self.from_port}-{self.to_port}"
+
+
+def _icmp_covers(t1: int, c1: int | None, t2: int, c2: int | None) -> bool:
+    if t1 == -1:
+        return True
+    return t1 == t2 and (c1 == -1 or c1 == c2)
+
+
+Port.SSH = Port.tcp(22)
+Port.HTTP = Port.tcp(80)
+Port.HTTPS = Port.tcp(443)
+Port.RDP = Port.tcp(3389)
+Port.POSTGRES = Port.tcp(5432)
+Port.MYSQL = Port.tcp(3306)
+Port.MSSQL = Port.tcp(1433)
+Port.REDIS = Port.tcp(6379)
+Port.MONGODB = Port.tcp(27017)
+Port.SMTP = Port.tcp(25)
+Port.DNS_UDP = Port.udp(53)
+Port.DNS_TCP = Port.tcp(53)
+Port.NTP = Port.udp(123)
+Port.WINRM_HTTP = Port.tcp(5985)
+Port.WINRM_HTTPS = Port.tcp(5986)
+
+
+@dataclass(frozen=True, slots=True)
+class Peer:
+    """The other end of a rule: exactly one of a CIDR block, a security group or a prefix list."""
+
+    cidr: str | None = None
+    group_id: str | None = None
+    user_id: str | None = None
+    vpc_id: str | None = None
+    peering_connection_id: str | None = None
+    prefix_list_id: str | None = None
+
+    def __post_init__(self) -> None:
+        kinds = [k for k in (self.cidr, self.group_id, self.prefix_list_id) if k is not None]
+        if len(kinds) != 1:
+            raise _invalid(
+                "a peer is exactly one of a CIDR block, a security group or a prefix list"
+            )
+        if self.cidr is not None:
+            if not isinstance(self.cidr, str):
+                raise _invalid(f"a CIDR block is text like '10.0.0.0/16', got {self.cidr!r}")
+            problem = check_cidr(self.cidr, version=6 if ":" in self.cidr else 4)
+            if problem:
+                raise _invalid(problem)
+            # EC2 stores the network address: 10.0.0.1/8 is 10.0.0.0/8 there.
+            network = ipaddress.ip_network(self.cidr, strict=False)
+            object.__setattr__(self, "cidr", str(network))
+        if self.group_id is not None and not self.group_id.startswith("sg-"):
+            raise _invalid(f"{self.group_id!r} is not a security group ID (sg-...)")
+        if self.prefix_list_id is not None and not self.prefix_list_id.startswith("pl-"):
+            raise _invalid(f"{self.prefix_list_id!r} is not a prefix list ID (pl-...)")
+
+    @property
+    def ip_version(self) -> int | None:
+        """4 or 6 for a CIDR block, None otherwise."""
+        if self.cidr is None:
+            return None
+        return 6 if ":" in self.cidr else 4
+
+    def covers(self, other: Peer) -> bool:
+        """Whether this peer includes every address ``other`` stands for."""
+        if self.cidr is not None and other.cidr is not None:
+            mine, theirs = ipaddress.ip_network(self.cidr), ipaddress.ip_network(other.cidr)
+            return mine.version == theirs.version and theirs.subnet_of(mine)  # type: ignore[arg-type]
+        if self.group_id is not None:
+            return self.group_id == other.group_id and self.user_id in (None, other.user_id)
+        return self.prefix_list_id is not None and self.prefix_list_id == other.prefix_list_id
+
+    def __str__(self) -> str:
+        if self.cidr is not None:
+            return self.cidr
+        if self.group_id is not None:
+            owner = f" (account {self.user_id})" if self.user_id else ""
+            return f"{self.group_id}{owner}"
+        return f"prefix list {self.prefix_list_id}"
+
+
+ANY_IPV4 = "0.0.0.0/0"
+ANY_IPV6 = "::/0"
