@@ -301,13 +301,14 @@ _AUTH_CODES = frozenset(
 )
 # botocore's standard-mode throttling codes (ThrottledRetryableChecker), so that
 # ``except ThrottlingError`` catches everything the client retries as throttling.
-_THROTTLING_CODES = frozenset(
+THROTTLING_CODES = frozenset(
     {
         "BandwidthLimitExceeded",
         "EC2ThrottledException",
         "LimitExceededException",
         "PriorRequestNotComplete",
         "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
         "RequestThrottled",
         "RequestThrottledException",
         "SlowDown",
@@ -344,7 +345,7 @@ def error_class(code: str, status: int | None) -> type[ServiceError]:
         return exact
     if code in _AUTH_CODES:
         return AuthError
-    if code in _THROTTLING_CODES:
+    if code in THROTTLING_CODES:
         return ThrottlingError
     if code in _SERVER_CODES:
         return ServerError

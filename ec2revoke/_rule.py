@@ -142,17 +142,17 @@ class Rule:
 
     # -- from or to where ------------------------------------------------------------
 
-    def _with(self, peer: Peer, egress: bool) -> Rule:
+    def _with(self, peer: Peer) -> Rule:
         if self.peer is not None:
             raise ParamValidationError(
                 f"{self} already has a peer; build one rule per peer "
                 "(revoke_ingress takes several rules and merges them)"
             )
-        return replace(self, peer=peer, egress=egress)
+        return replace(self, peer=peer)
 
     def from_cidr(self, cidr: str) -> Rule:
         """From an IPv4 or IPv6 CIDR block (told apart by the address)."""
-        return self._with(Peer(cidr=cidr), False)
+        return self._with(Peer(cidr=cidr))
 
     def from_any_ipv4(self) -> Rule:
         """From anywhere on IPv4 (0.0.0.0/0)."""
@@ -177,15 +177,17 @@ class Rule:
             vpc_id=vpc_id,
             peering_connection_id=peering_connection_id,
         )
-        return self._with(peer, False)
+        return self._with(peer)
 
     def from_prefix_list(self, prefix_list_id: str) -> Rule:
         """From the CIDR blocks of a managed prefix list."""
-        return self._with(Peer(prefix_list_id=prefix_list_id), False)
+        return self._with(Peer(prefix_list_id=prefix_list_id))
+
+    # The egress spellings: the same rules, worded "to" when shown.
 
     def to_cidr(self, cidr: str) -> Rule:
         """To an IPv4 or IPv6 CIDR block (for egress rules)."""
-        return self._with(Peer(cidr=cidr), True)
+        return replace(self.from_cidr(cidr), egress=True)
 
     def to_any_ipv4(self) -> Rule:
         """To anywhere on IPv4 (0.0.0.0/0)."""
@@ -204,17 +206,14 @@ class Rule:
         peering_connection_id: str | None = None,
     ) -> Rule:
         """To the members of a security group."""
-        peer = Peer(
-            group_id=group_id,
-            user_id=user_id,
-            vpc_id=vpc_id,
-            peering_connection_id=peering_connection_id,
+        rule = self.from_group(
+            group_id, user_id=user_id, vpc_id=vpc_id, peering_connection_id=peering_connection_id
         )
-        return self._with(peer, True)
+        return replace(rule, egress=True)
 
     def to_prefix_list(self, prefix_list_id: str) -> Rule:
         """To the CIDR blocks of a managed prefix list."""
-        return self._with(Peer(prefix_list_id=prefix_list_id), True)
+        return replace(self.from_prefix_list(prefix_list_id), egress=True)
 
     def describe(self, description: str) -> Rule:
         """The same rule with a description (EC2 keeps up to 255 characters)."""
