@@ -258,13 +258,15 @@ class QueryDecoder(ShapeCompiler[Decoder]):
         try:
             return self.get(op.input)(tree)
         except Invalid as e:
+            where = e.where()
             raise ParamValidationError(
-                f"{action}: {e.where()}: {e.problem}", operation=action
+                f"{action}: {where + ': ' if where else ''}{e.problem}", operation=action
             ) from None
 
     def structure(self, name: str, spec: Structure) -> Decoder:
         cls = spec.cls
         by_name: dict[str, tuple[str, Decoder]] = {}
+        required = [(m.field, m.query) for m in spec.members if m.required]
 
         def decode(node: Tree | str) -> Any:
             if isinstance(node, str):
@@ -280,6 +282,10 @@ class QueryDecoder(ShapeCompiler[Decoder]):
                 except Invalid as e:
                     e.path.append(key)
                     raise
+            # Checked here so the message names the parameter, not a dataclass argument.
+            missing = [query for field, query in required if field not in values]
+            if missing:
+                raise Invalid(f"missing required parameter {', '.join(missing)} for {cls.__name__}")
             try:
                 return cls(**values)
             except TypeError as e:

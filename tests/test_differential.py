@@ -183,17 +183,18 @@ def test_dict_round_trip(shape: str, data: st.DataObject) -> None:
 def test_request_dicts_pass_botocore_validation(operation: str, data: st.DataObject) -> None:
     """to_dict gives parameters botocore's own validator accepts (names and types)."""
     request = data.draw(request_of(operation))
-    model = EC2_MODEL.operation_model(operation)
-    params = codec.to_dict(request)
+    problems = botocore_problems(operation, codec.to_dict(request))
+    # Range limits (MaxResults >= 5) are the service's to enforce, not the codec's.
+    assert [p for p in problems if "valid min value" not in p and "valid max value" not in p] == []
+
+
+def botocore_problems(operation: str, params: dict[str, Any]) -> list[str]:
+    """The lines of botocore's ParamValidationError for these parameters, if any."""
     try:
-        validate_parameters(params, model.input_shape)
+        validate_parameters(params, EC2_MODEL.operation_model(operation).input_shape)
     except botocore.exceptions.ParamValidationError as e:
-        # Range limits (MaxResults >= 5) are the service's to enforce, not the codec's.
-        assert all("valid min value" in line or "valid max value" in line for line in _problems(e))
-
-
-def _problems(error: botocore.exceptions.ParamValidationError) -> list[str]:
-    return [line for line in str(error).splitlines()[1:] if line.strip()]
+        return [line for line in str(e).splitlines()[1:] if line.strip()]
+    return []
 
 
 # -- Error envelopes -----------------------------------------------------------------
@@ -231,6 +232,8 @@ def test_error_fields_are_stripped() -> None:
     assert raised.value.request_id == "req-1"
     parsed = botocore_parse("RevokeSecurityGroupIngress", 400, body)
     assert parsed["Error"]["Code"] == " InvalidGroup.NotFound\n"
+    assert parsed["Error"]["Message"] == "\tNo such group. "
+    assert parsed["ResponseMetadata"]["RequestId"] == " req-1 "
 
 
 # -- Validation ----------------------------------------------------------------------
@@ -266,12 +269,11 @@ def test_wrong_type_names_its_path_in_xml_and_dicts() -> None:
         codec.from_dict(
             shapes.RevokeSecurityGroupIngressRequest, {"IpPermissions": [{"FromPort": "22"}]}
         )
-    # botocore refuses the same parameters, so we are not stricter than the reference.
-    with pytest.raises(botocore.exceptions.ParamValidationError, match="IpPermissions"):
-        validate_parameters(
-            {"IpPermissions": [{"FromPort": "22"}]},
-            EC2_MODEL.operation_model("RevokeSecurityGroupIngress").input_shape,
-        )
+    # botocore refuses the same parameter, so we are not stricter than the reference.
+    problems = botocore_problems(
+        "RevokeSecurityGroupIngress", {"IpPermissions": [{"FromPort": "22"}]}
+    )
+    assert any("IpPermissions[0].FromPort" in p for p in problems)
 
 
 def test_missing_required_member_is_refused() -> None:
@@ -279,10 +281,7 @@ def test_missing_required_member_is_refused() -> None:
         codec.to_query(shapes.RevokeSecurityGroupEgressRequest(group_id=None))  # type: ignore[arg-type]
     with pytest.raises(ParamValidationError, match="missing required parameter GroupId"):
         codec.from_dict(shapes.RevokeSecurityGroupEgressRequest, {"IpPermissions": []})
-    with pytest.raises(ParamValidationError, match="GroupId|group_id"):
+    with pytest.raises(ParamValidationError, match="missing required parameter GroupId for"):
         codec.from_query([("Action", "RevokeSecurityGroupEgress"), ("Version", "2016-11-15")])
-    with pytest.raises(botocore.exceptions.ParamValidationError, match="GroupId"):
-        validate_parameters(
-            {"IpPermissions": []},
-            EC2_MODEL.operation_model("RevokeSecurityGroupEgress").input_shape,
-        )
+    problems = botocore_problems("RevokeSecurityGroupEgress", {"IpPermissions": []})
+    assert any("Missing required parameter" in p and "GroupId" in p for p in problems)
