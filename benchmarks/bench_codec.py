@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a ch
 import botocore.session
 from botocore.parsers import EC2QueryParser
 from botocore.serialize import EC2Serializer
+from defusedxml.ElementTree import DefusedXMLParser
 
 from ec2revoke import codec, shapes
 
@@ -37,7 +38,9 @@ def permissions(n: int) -> list[shapes.IpPermission]:
             to_port=2000 + i,
             ip_ranges=[shapes.IpRange(cidr_ip=f"10.{i}.0.0/16", description=f"office {i}")],
             ipv6_ranges=[shapes.Ipv6Range(cidr_ipv6=f"2001:db8:{i:x}::/48")],
-            user_id_group_pairs=[shapes.UserIdGroupPair(group_id=f"sg-{i:017x}", user_id="123456789012")],
+            user_id_group_pairs=[
+                shapes.UserIdGroupPair(group_id=f"sg-{i:017x}", user_id="123456789012")
+            ],
             prefix_list_ids=[shapes.PrefixListId(prefix_list_id=f"pl-{i:08x}")],
         )
         for i in range(n)
@@ -50,6 +53,24 @@ def pretty(body: bytes) -> bytes:
     root = ET.fromstring(body)
     ET.indent(root, space="    ")
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root)
+
+
+def bare_parse(body: bytes) -> None:
+    """defusedxml's expat parser with callbacks that do nothing: the floor for any
+    parser built on it, since expat calls a Python function per element."""
+    parser = DefusedXMLParser(forbid_dtd=True).parser
+    text: list[str] = []
+
+    def start(tag: str, attrs: object) -> None:
+        pass
+
+    def end(tag: str) -> None:
+        pass
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = text.append
+    parser.Parse(body, True)
 
 
 def best(fn: Callable[[], object], repeat: int) -> float:
@@ -66,7 +87,9 @@ def main() -> None:
 
     model = botocore.session.get_session().get_service_model("ec2").operation_model(OPERATION)
     perms = permissions(50)
-    request = shapes.RevokeSecurityGroupIngressRequest(group_id="sg-0123456789abcdef0", ip_permissions=perms)
+    request = shapes.RevokeSecurityGroupIngressRequest(
+        group_id="sg-0123456789abcdef0", ip_permissions=perms
+    )
     params = codec.to_dict(request)
     serializer, xml_parser = EC2Serializer(), EC2QueryParser()
     result = shapes.RevokeSecurityGroupIngressResult(return_=True, unknown_ip_permissions=perms)
@@ -77,7 +100,9 @@ def main() -> None:
     theirs = serializer.serialize_to_request(params, model)["body"]
     assert [(k, str(v)) for k, v in theirs.items()] == codec.to_query(request)
     for body in bodies.values():
-        parsed = xml_parser.parse({"body": body, "headers": {}, "status_code": 200}, model.output_shape)
+        parsed = xml_parser.parse(
+            {"body": body, "headers": {}, "status_code": 200}, model.output_shape
+        )
         parsed.pop("ResponseMetadata")
         assert parsed == codec.to_dict(codec.parse_response(OPERATION, 200, body))
 
@@ -91,7 +116,9 @@ def main() -> None:
             "serialize 50 permissions -> form body",
             best(lambda: codec.form_body(codec.to_query(request)), args.repeat),
             best(
-                lambda: urlencode(serializer.serialize_to_request(params, model)["body"], doseq=True),
+                lambda: urlencode(
+                    serializer.serialize_to_request(params, model)["body"], doseq=True
+                ),
                 args.repeat,
             ),
         ),
@@ -101,6 +128,18 @@ def main() -> None:
             (
                 f"parse 50 UnknownIpPermissions ({style}, {len(body)} B)",
                 best(lambda body=body: codec.parse_response(OPERATION, 200, body), args.repeat),
+                best(
+                    lambda body=body: xml_parser.parse(
+                        {"body": body, "headers": {}, "status_code": 200}, model.output_shape
+                    ),
+                    args.repeat,
+                ),
+            )
+        )
+        rows.append(
+            (
+                f"  floor: defusedxml parse, empty callbacks ({style})",
+                best(lambda body=body: bare_parse(body), args.repeat),
                 best(
                     lambda body=body: xml_parser.parse(
                         {"body": body, "headers": {}, "status_code": 200}, model.output_shape
