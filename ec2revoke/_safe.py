@@ -179,7 +179,8 @@ class SafeRevokes(Operations):
         if result.return_ is not True and not unknown:
             raise RevokeIncomplete(
                 f"EC2 answered Return={result.return_} to the revoke on {group}: nothing is known to be revoked",
-                report=report,
+                # Not a single rule is known to have gone: the report must not say otherwise.
+                report=replace(report, revoked=()),
             )
         if unknown and not allow_unknown:
             listed = "; ".join(str(r) for r in unknown)
@@ -239,10 +240,17 @@ class SafeRevokes(Operations):
             )
         target = self._target(group, direction)
         pending, not_found = list(dict.fromkeys(rule_ids)), []
+        # A caller that has just read the rules (revoke_matching) saves the first read.
+        fresh = known is not None
         known = dict(known or {})
         for _ in range(MISSING_OK_ROUNDS):
             if missing_ok:
-                present = {f.rule_id: f.rule for f in self.find_rules(group, direction=direction)}
+                if fresh:
+                    present, fresh = dict(known), False
+                else:
+                    present = {
+                        f.rule_id: f.rule for f in self.find_rules(group, direction=direction)
+                    }
                 known.update(present)
                 not_found += [r for r in pending if r not in present]
                 pending = [r for r in pending if r in present]
