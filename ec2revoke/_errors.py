@@ -359,6 +359,8 @@ def error_class(code: str, status: int | None) -> type[ServiceError]:
         return InvalidRequestError
     if code.endswith("LimitExceeded"):
         return LimitExceededError
+    if status == 429:
+        return ThrottlingError
     if status is not None and status >= 500:
         return ServerError
     if status in (401, 403):

@@ -7,11 +7,12 @@ own transport, and asserts what came back, how many requests the server received
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
@@ -31,6 +32,7 @@ from ec2revoke import (
     RequestTimeout,
     ResponseError,
     ServerError,
+    ServiceError,
     StaticCredentials,
     UnauthorizedOperation,
     codec,
@@ -97,6 +99,7 @@ def client_for(
     timeout: float | tuple[float, float] = 5.0,
     credentials: Any = CREDENTIALS,
     retry_policy: RetryPolicy | None = None,
+    sleep: Callable[[float], None] | None = None,
 ) -> EC2Client:
     return EC2Client(
         region="us-east-1",
@@ -106,8 +109,25 @@ def client_for(
         max_attempts=None if retry_policy is not None else max_attempts,
         timeout=timeout,
         retry_policy=retry_policy,
-        sleep=sleeps.append,
+        sleep=sleeps.append if sleep is None else sleep,
     )
+
+
+def with_retry_after(reply: Reply, value: str) -> Reply:
+    """``reply`` with an x-amz-retry-after header (milliseconds, when valid)."""
+    return dataclasses.replace(reply, headers={**reply.headers, "x-amz-retry-after": value})
+
+
+def quota_at_each_sleep(
+    quota: RetryQuota, sleeps: list[float], seen: list[int]
+) -> Callable[[float], None]:
+    """A sleep that records the delay and what the quota held when the client slept."""
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        seen.append(quota.available)
+
+    return sleep
 
 
 def revoke(client: EC2Client, **kwargs: Any) -> Any:
@@ -145,17 +165,110 @@ def test_throttling_then_success(server: FaultServer, sleeps: list[float]) -> No
     assert 0 <= sleeps[0] <= 1
 
 
+def test_429_with_an_unknown_code_is_retried_as_throttling(
+    server: FaultServer, sleeps: list[float]
+) -> None:
+    quota = RetryQuota(capacity=100)
+    seen: list[int] = []
+    policy = RetryPolicy(max_attempts=3, quota=quota, random=lambda: 1.0)
+    server.add(Reply.error("SlowDownPlease", "Too many requests.", 429, "req-429"), times=2)
+    server.add(OK)
+    sleep = quota_at_each_sleep(quota, sleeps, seen)
+    with client_for(server, sleeps, retry_policy=policy, sleep=sleep) as client:
+        assert revoke(client) == RESULT
+        assert len(server.requests) == 3
+        assert_same_request_each_time(server.requests)
+        # Throttling: waits on the 1 s scale (random() pinned to 1), 5 tokens a retry.
+        assert sleeps == [1.0, 2.0]
+        assert seen == [95, 90]
+        assert quota.available == 95  # the success gave back what its last retry took
+
+        # Persistent: given up after max_attempts, still throttling's costs and waits.
+        server.add(Reply.error("SlowDownPlease", "Too many requests.", 429, "req-429"), times=3)
+        with pytest.raises(ServiceError) as caught:
+            revoke(client)
+    error = caught.value
+    assert (error.code, error.status, error.request_id, error.attempts) == (
+        "SlowDownPlease",
+        429,
+        "req-429",
+        3,
+    )
+    assert len(server.requests) == 6
+    assert sleeps == [1.0, 2.0, 1.0, 2.0]
+    assert seen == [95, 90, 90, 85]
+    assert quota.available == 85
+
+
+def test_a_non_throttling_500_waits_at_most_50_ms_on_the_first_retry(
+    server: FaultServer, sleeps: list[float]
+) -> None:
+    server.add(INTERNAL, OK)
+    with client_for(server, sleeps) as client:  # the real random()
+        assert revoke(client) == RESULT
+    assert len(sleeps) == 1
+    assert 0 <= sleeps[0] <= 0.05
+    # At random()'s top the wait is the cap itself.
+    server.add(INTERNAL, OK)
+    top = RetryPolicy(max_attempts=3, random=lambda: 1.0)
+    with client_for(server, sleeps, retry_policy=top) as client:
+        assert revoke(client) == RESULT
+    assert sleeps[1:] == [0.05]
+    assert len(server.requests) == 4
+
+
 def test_server_errors_then_success_back_off_exponentially(
     server: FaultServer, sleeps: list[float]
 ) -> None:
     server.add(INTERNAL, UNAVAILABLE, OK)
-    # random() pinned to its upper bound makes the delays the caps: 1 s, then 2 s.
+    # random() pinned to its upper bound makes the delays the caps: 50 ms, then 100 ms.
     policy = RetryPolicy(max_attempts=3, random=lambda: 1.0)
     with client_for(server, sleeps, retry_policy=policy) as client:
         assert revoke(client) == RESULT
     assert len(server.requests) == 3
     assert_same_request_each_time(server.requests)
-    assert sleeps == [1.0, 2.0]
+    assert sleeps == [0.05, 0.1]
+
+
+@pytest.mark.parametrize(
+    ("reply", "r", "scale"),
+    [(THROTTLED, 0.25, 1.0), (THROTTLED, 0.0, 1.0), (INTERNAL, 1.0, 0.05)],
+    ids=["throttled", "throttled-no-jitter", "500"],
+)
+def test_retry_after_header_raises_the_wait(
+    server: FaultServer, sleeps: list[float], reply: Reply, r: float, scale: float
+) -> None:
+    server.add(with_retry_after(reply, "1500"), OK)
+    policy = RetryPolicy(max_attempts=3, random=lambda: r)
+    with client_for(server, sleeps, retry_policy=policy) as client:
+        assert revoke(client) == RESULT
+    assert len(server.requests) == 2
+    t = r * scale  # the backoff alone, for the first retry
+    assert sleeps == [max(t, min(1.5, t + 5))] == [1.5]
+
+
+def test_retry_after_header_never_lowers_the_wait_nor_adds_over_5_seconds(
+    server: FaultServer, sleeps: list[float]
+) -> None:
+    # random() at 1: the backoff is 1 s, then 2 s; the header says 1.5 s, then 60 s.
+    server.add(with_retry_after(THROTTLED, "1500"), with_retry_after(THROTTLED, "60000"), OK)
+    policy = RetryPolicy(max_attempts=3, random=lambda: 1.0)
+    with client_for(server, sleeps, retry_policy=policy) as client:
+        assert revoke(client) == RESULT
+    assert len(server.requests) == 3
+    assert sleeps == [1.5, 7.0]
+
+
+@pytest.mark.parametrize("value", ["-1500", "soon", "1.5", ""])
+def test_an_invalid_or_negative_retry_after_header_is_ignored(
+    server: FaultServer, sleeps: list[float], value: str
+) -> None:
+    server.add(with_retry_after(THROTTLED, value), OK)
+    policy = RetryPolicy(max_attempts=3, random=lambda: 0.25)
+    with client_for(server, sleeps, retry_policy=policy) as client:
+        assert revoke(client) == RESULT
+    assert len(server.requests) == 2
+    assert sleeps == [0.25]  # the backoff alone
 
 
 @pytest.mark.parametrize("max_attempts", [1, 2, 4])
@@ -172,7 +285,7 @@ def test_persistent_500_gives_up_after_max_attempts(
     assert error.attempts == max_attempts
     assert len(server.requests) == max_attempts
     assert len(sleeps) == max_attempts - 1
-    assert all(0 <= s <= 2 ** (i) for i, s in enumerate(sleeps))
+    assert all(0 <= s <= 0.05 * 2**i for i, s in enumerate(sleeps))
     assert (error.code, error.status, error.request_id, error.operation) == (
         "InternalError",
         500,
@@ -474,9 +587,9 @@ def test_html_200_from_a_proxy_is_a_response_error_and_not_retried(
 
 
 def test_retries_stop_when_the_quota_is_used_up(server: FaultServer, sleeps: list[float]) -> None:
-    quota = RetryQuota(capacity=12)
+    quota = RetryQuota(capacity=30)
     policy = RetryPolicy(max_attempts=5, quota=quota)
-    # Two retries cost 5 each; the third would need 5 of the 2 left.
+    # Two retries cost 14 each; the third would need 14 of the 2 left.
     server.add(INTERNAL, times=3)
     with client_for(server, sleeps, retry_policy=policy) as client:
         with pytest.raises(ServerError) as caught:
@@ -500,10 +613,12 @@ def test_retries_stop_when_the_quota_is_used_up(server: FaultServer, sleeps: lis
         assert quota.available == 3
 
 
-def test_a_timeout_costs_more_quota(server: FaultServer, sleeps: list[float]) -> None:
-    quota = RetryQuota(capacity=15)
+def test_a_timeout_costs_14_like_any_non_throttling_failure(
+    server: FaultServer, sleeps: list[float]
+) -> None:
+    quota = RetryQuota(capacity=20)
     policy = RetryPolicy(max_attempts=3, quota=quota)
-    # The first timeout takes 10 of 15; the second would need 10 of the 5 left.
+    # The first timeout takes 14 of 20; the second would need 14 of the 6 left.
     server.add(Reply.hang(5), times=2)
     with (
         client_for(server, sleeps, timeout=(5.0, 0.2), retry_policy=policy) as client,
@@ -512,7 +627,9 @@ def test_a_timeout_costs_more_quota(server: FaultServer, sleeps: list[float]) ->
         revoke(client)
     assert caught.value.attempts == 2
     assert len(server.requests) == 2
-    assert quota.available == 5
+    assert len(sleeps) == 1
+    assert 0 <= sleeps[0] <= 0.05  # and it waits on the 50 ms scale
+    assert quota.available == 6
 
 
 def test_a_success_after_retries_refunds_what_its_retries_took(
@@ -520,18 +637,26 @@ def test_a_success_after_retries_refunds_what_its_retries_took(
 ) -> None:
     quota = RetryQuota(capacity=100)
     quota.available = 50
+    seen: list[int] = []
     policy = RetryPolicy(max_attempts=3, quota=quota)
     server.add(THROTTLED, OK)
-    with client_for(server, sleeps, timeout=(5.0, 0.2), retry_policy=policy) as client:
+    sleep = quota_at_each_sleep(quota, sleeps, seen)
+    with client_for(server, sleeps, timeout=(5.0, 0.2), retry_policy=policy, sleep=sleep) as client:
         assert revoke(client) == RESULT
-        assert quota.available == 50  # took 5 for the retry, gave 5 back
+        assert seen == [45]  # took 5 for the throttled retry...
+        assert quota.available == 50  # ...and gave 5 back
         server.add(Reply.hang(5), OK)
         assert revoke(client) == RESULT
-        assert quota.available == 50  # took 10 for the timeout, gave 10 back
+        assert seen == [45, 36]  # took 14 for the timeout...
+        assert quota.available == 50  # ...and gave 14 back
+        server.add(INTERNAL, THROTTLED, OK)
+        assert revoke(client) == RESULT
+        assert seen == [45, 36, 36, 31]  # took 14, then 5...
+        assert quota.available == 36  # ...and gave back only the last retry's 5
         server.add(OK)
         assert revoke(client) == RESULT
-        assert quota.available == 51
-    assert len(server.requests) == 5
+        assert quota.available == 37
+    assert len(server.requests) == 8
 
 
 # --- concurrency ----------------------------------------------------------------------------

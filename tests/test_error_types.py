@@ -52,6 +52,7 @@ from ec2revoke import (
     codec,
 )
 from ec2revoke._errors import error_class, service_error
+from ec2revoke._retry import is_throttling
 from ec2revoke._xml_encode import error_xml
 
 OP = "RevokeSecurityGroupIngress"
@@ -215,7 +216,12 @@ def test_unknown_code_with_401_or_403_is_an_auth_error(status: int) -> None:
     assert error_class("SomethingOdd", status) is AuthError
 
 
-@pytest.mark.parametrize("status", [400, 404, 409, 412, 429, None])
+def test_an_unknown_code_with_429_is_throttling_as_the_retry_policy_treats_it() -> None:
+    assert error_class("SomethingOdd", 429) is ThrottlingError
+    assert is_throttling(service_error("m", code="SomethingOdd", status=429))
+
+
+@pytest.mark.parametrize("status", [400, 404, 409, 412, None])
 def test_unknown_code_otherwise_is_a_plain_service_error(status: int | None) -> None:
     assert error_class("SomethingOdd", status) is ServiceError
     assert type(service_error("m", code="SomethingOdd", status=status)) is ServiceError
