@@ -110,7 +110,9 @@ class EC2Client(SafeRevokes):
     (environment, shared config and credentials files, SSO, container and instance
     metadata, assumed roles). ``credentials`` may be any object with
     ``get_frozen_credentials()``, ``StaticCredentials(...)``, or ``UNSIGNED``.
-    ``transport`` replaces the HTTP layer entirely (tests use it).
+    ``transport`` replaces the HTTP layer entirely, signing included, so ``credentials``,
+    ``session``, ``timeout``, ``verify`` and ``proxies`` are then not used.
+    ``max_attempts`` (default 3) or a ``retry_policy`` sets how often a call is tried.
     """
 
     __slots__ = ("_retry", "_sleep", "endpoint", "transport")
