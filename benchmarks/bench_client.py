@@ -114,7 +114,11 @@ def cold(script: str, url: str, runs: int) -> tuple[float, float]:
     for _ in range(runs):
         start = time.perf_counter()
         out = subprocess.run(
-            [sys.executable, "-c", code], env=environment(), capture_output=True, text=True, check=True
+            [sys.executable, "-c", code],
+            env=environment(),
+            capture_output=True,
+            text=True,
+            check=True,
         )
         walls.append((time.perf_counter() - start) * 1e3)
         rss.append(int(out.stdout.split()[-1]) / 1024)  # kB -> MiB

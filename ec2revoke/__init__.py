@@ -1,6 +1,13 @@
-"""ec2revoke: a typed Python SDK for revoking Amazon EC2 security-group rules."""
+"""ec2revoke: a typed Python SDK for revoking Amazon EC2 security-group rules.
 
-from ec2revoke import codec, shapes
+PYTEST_DONT_REWRITE
+"""
+
+# The marker above: pytest rewrites the asserts of every module of a distribution that
+# ships a pytest11 plugin (ec2revoke.testing.plugin), and a rewritten module gains
+# helper names; this namespace must stay exactly what __all__ lists.
+
+from ec2revoke import cli, codec, shapes, testing
 from ec2revoke._client import UNSIGNED, EC2Client
 from ec2revoke._credentials import StaticCredentials
 from ec2revoke._errors import (
@@ -82,6 +89,8 @@ __all__ = [
     "Transport",
     "TransportError",
     "UnauthorizedOperation",
+    "cli",
     "codec",
     "shapes",
+    "testing",
 ]

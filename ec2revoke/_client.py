@@ -125,7 +125,7 @@ class EC2Client(SafeRevokes):
         credentials: CredentialsProvider | None = None,
         *,
         session: requests.Session | None = None,
-        timeout: float | tuple[float, float] = 60.0,
+        timeout: float | tuple[float | None, float | None] | None = 60.0,
         max_attempts: int | None = None,
         verify: bool | str = True,
         use_fips: bool = False,

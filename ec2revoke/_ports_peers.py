@@ -115,11 +115,14 @@ class Port:
             return True
         if self.protocol != other.protocol:
             return False
-        if self.from_port is None or other.from_port is None:
-            # No ports: the whole protocol (ICMPv6 without a range too).
-            return self.from_port is None
         if self.protocol in _ICMP:
-            return _icmp_covers(self.from_port, self.to_port, other.from_port, other.to_port)
+            # No range (EC2 lets ICMPv6 omit it) is every type and code, as type -1 is.
+            mine = -1 if self.from_port is None else self.from_port
+            theirs = -1 if other.from_port is None else other.from_port
+            return _icmp_covers(mine, self.to_port, theirs, other.to_port)
+        if self.from_port is None or other.from_port is None:
+            # No ports: the whole protocol.
+            return self.from_port is None
         assert self.to_port is not None
         assert other.to_port is not None
         return self.from_port <= other.from_port and other.to_port <= self.to_port
@@ -189,9 +192,13 @@ class Peer:
             # EC2 stores the network address: 10.0.0.1/8 is 10.0.0.0/8 there.
             network = ipaddress.ip_network(self.cidr, strict=False)
             object.__setattr__(self, "cidr", str(network))
-        if self.group_id is not None and not self.group_id.startswith("sg-"):
+        if self.group_id is not None and not (
+            isinstance(self.group_id, str) and self.group_id.startswith("sg-")
+        ):
             raise _invalid(f"{self.group_id!r} is not a security group ID (sg-...)")
-        if self.prefix_list_id is not None and not self.prefix_list_id.startswith("pl-"):
+        if self.prefix_list_id is not None and not (
+            isinstance(self.prefix_list_id, str) and self.prefix_list_id.startswith("pl-")
+        ):
             raise _invalid(f"{self.prefix_list_id!r} is not a prefix list ID (pl-...)")
 
     @property
@@ -207,7 +214,11 @@ class Peer:
             mine, theirs = ipaddress.ip_network(self.cidr), ipaddress.ip_network(other.cidr)
             return mine.version == theirs.version and theirs.subnet_of(mine)  # type: ignore[arg-type]
         if self.group_id is not None:
-            return self.group_id == other.group_id and self.user_id in (None, other.user_id)
+            # Group IDs are unique across accounts, so an owner left out (as in a pattern;
+            # EC2 always reports one) matches any; two different owners never match.
+            return self.group_id == other.group_id and (
+                self.user_id is None or other.user_id in (None, self.user_id)
+            )
         return self.prefix_list_id is not None and self.prefix_list_id == other.prefix_list_id
 
     def __str__(self) -> str:

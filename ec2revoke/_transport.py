@@ -74,8 +74,8 @@ class RequestsTransport:
         *,
         auth: requests.auth.AuthBase | None = None,
         session: requests.Session | None = None,
-        connect_timeout: float = 60.0,
-        read_timeout: float = 60.0,
+        connect_timeout: float | None = 60.0,
+        read_timeout: float | None = 60.0,
         verify: bool | str = True,
         proxies: Mapping[str, str] | None = None,
     ) -> None:
