@@ -402,11 +402,6 @@ def test_notebook_renderings() -> None:
     assert "".join(printer.parts) == f"Rule: {text}"
 
 
-def test_ipython_pretty_uses_the_text() -> None:
-    pretty = pytest.importorskip("IPython.lib.pretty")
-    assert pretty.pretty(Rule.tcp(8000, 8080).from_group(SG)) == f"Rule: TCP 8000-8080 from {SG}"
-
-
 # --- immutability ----------------------------------------------------------------------
 
 
