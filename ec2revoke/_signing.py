@@ -129,14 +129,14 @@ def canonical_request(
     payload_sha256: str,
 ) -> str:
     """The canonical request for raw request parts (path and query as sent)."""
-    header_list = list(headers)
+    mapped = _header_map(headers)  # once: it is the costly part of signing
     return "\n".join(
         (
             method.upper(),
             canonical_uri(path),
             canonical_query_string(query),
-            canonical_headers(header_list),
-            signed_headers(header_list),
+            "".join(f"{name}:{value}\n" for name, value in mapped.items()),
+            ";".join(mapped),
             payload_sha256,
         )
     )
@@ -311,8 +311,10 @@ class SigV4Auth(AuthBase):
         scope = credential_scope(date, self._region, self._service)
         sts = string_to_sign(timestamp, scope, canonical)
         key = _KEY_CACHE.get(creds.secret_key, date, self._region, self._service)
+        # The names in to_sign are lower-case already; sorted and unique is the list.
+        signed = ";".join(sorted({name for name, _ in to_sign}))
         headers["Authorization"] = authorization_header(
-            creds.access_key, scope, signed_headers(to_sign), signature(key, sts)
+            creds.access_key, scope, signed, signature(key, sts)
         )
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("SigV4 canonical request:\n%s", _redact(canonical, creds))

@@ -7,6 +7,7 @@ anything EC2 might accept is left to EC2.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from typing import Any
@@ -25,6 +26,9 @@ _OTHER_DESCRIPTION = re.compile(r"[a-zA-Z0-9 ._\-:/()#,@\[\]+=;{}!$*]*\Z")
 _RANGE_ALLOWED = "a-z, A-Z, 0-9, spaces and ._-:/()#,@[]+=&;{}!$*"
 _OTHER_ALLOWED = "a-z, A-Z, 0-9, spaces and ._-:/()#,@[]+=;{}!$*"
 
+# The checks above are pure functions of text and numbers that repeat from call to
+# call (the same CIDRs and ports), so they are cached; ipaddress parsing is not cheap.
+
 _INGRESS = (shapes.RevokeSecurityGroupIngressRequest, shapes.AuthorizeSecurityGroupIngressRequest)
 _EGRESS = (shapes.RevokeSecurityGroupEgressRequest, shapes.AuthorizeSecurityGroupEgressRequest)
 # Flat (pre-IpPermissions) parameters that EC2 documents as "Not supported" for egress.
@@ -42,6 +46,7 @@ def _fail(operation: str, where: str, problem: str) -> ParamValidationError:
     return ParamValidationError(f"{operation}: {where}: {problem}", operation=operation)
 
 
+@functools.lru_cache(maxsize=1024)
 def protocol_number(protocol: str) -> int | None:
     """The IP protocol number of a name or number text; -1 for all; None if unknown."""
     text = protocol.strip().lower()
@@ -54,6 +59,7 @@ def protocol_number(protocol: str) -> int | None:
     return None
 
 
+@functools.lru_cache(maxsize=1024)
 def check_cidr(value: str, *, version: int) -> str | None:
     """What is wrong with a CIDR for the given IP version, or None if it is fine."""
     if "/" not in value:
@@ -72,6 +78,7 @@ def check_cidr(value: str, *, version: int) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=1024)
 def check_description(value: str, *, ranges: bool) -> str | None:
     """What is wrong with a rule description, or None if it is fine."""
     if len(value) > MAX_DESCRIPTION:
@@ -85,6 +92,7 @@ def check_description(value: str, *, ranges: bool) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=1024)
 def check_ports(protocol: str | None, from_port: int | None, to_port: int | None) -> str | None:
     """What is wrong with a protocol and its port (or ICMP type/code) range, if anything."""
     if protocol is None:
