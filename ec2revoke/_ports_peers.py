@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from ec2revoke._errors import ParamValidationError
 from ec2revoke._validate import check_cidr, check_ports, protocol_number
@@ -72,6 +72,13 @@ class Port:
                 _port_number(value, what)
         if name in _PORTED and (from_port is None or to_port is None):
             raise _invalid(f"{name.upper()} needs a port or port range, e.g. Rule.{name}(22)")
+        if name == "icmp" and (from_port is None or to_port is None):
+            # EC2 requires a type and code for ICMP (ICMPv6 may leave both out: all).
+            raise _invalid(
+                "ICMP needs a type and a code (-1 for all), e.g. Rule.icmp(3, 4) or Rule.all_icmp()"
+            )
+        if name == "icmpv6" and (from_port is None) != (to_port is None):
+            raise _invalid("ICMPv6 needs both a type and a code (-1 for all), or neither")
         problem = check_ports(name, from_port, to_port)
         if problem:
             raise _invalid(problem)
@@ -141,6 +148,13 @@ class Port:
         if (self.from_port, self.to_port) == (0, 65535):
             return f"all {label}"
         return f"{label} {self.from_port}-{self.to_port}"
+
+
+def _pretty(obj: object, printer: Any, cycle: bool) -> None:
+    printer.text(f"{type(obj).__name__}({obj})")
+
+
+Port._repr_pretty_ = _pretty  # type: ignore[attr-defined]
 
 
 def _icmp_covers(t1: int, c1: int | None, t2: int, c2: int | None) -> bool:

@@ -138,7 +138,11 @@ class Rule:
         protocol: str | int, from_port: int | None = None, to_port: int | None = None
     ) -> Rule:
         """Any protocol by name (tcp, udp, icmp, icmpv6, all) or number, with ports where it has them."""
-        return Rule(Port(str(protocol), from_port, from_port if to_port is None else to_port))
+        name = str(protocol).strip().lower()
+        if to_port is None and from_port is not None:
+            # One number: a single port, or for ICMP a type with all its codes.
+            to_port = -1 if name in ("icmp", "icmpv6", "1", "58") else from_port
+        return Rule(Port(str(protocol), from_port, to_port))
 
     # -- from or to where ------------------------------------------------------------
 

@@ -464,6 +464,22 @@ def test_frozen(obj: Any, attribute: str, value: Any) -> None:
     assert getattr(obj, attribute) == before
 
 
+def test_same_rule_is_protocol_ports_and_peer() -> None:
+    rule = Rule.SSH.from_group(SG, user_id=ACCOUNT).describe("a")
+    # Not the description, the VPC or the peering connection, nor the wording.
+    assert rule.same_rule(Rule.SSH.to_group(SG, user_id=ACCOUNT, vpc_id=VPC))
+    assert rule.same_rule(Rule.tcp(22).from_group(SG, user_id=ACCOUNT, peering_connection_id=PCX))
+    assert not rule.same_rule(Rule.SSH.from_group(SG))
+    assert not rule.same_rule(Rule.SSH.from_group("sg-1", user_id=ACCOUNT))
+    assert not rule.same_rule(Rule.tcp(22, 23).from_group(SG, user_id=ACCOUNT))
+    assert not rule.same_rule(Rule.SSH)
+    cidr = Rule.SSH.from_cidr("10.0.0.0/8")
+    assert cidr.same_rule(Rule.protocol(6, 22).from_cidr("10.1.2.3/8").describe("b"))
+    assert not cidr.same_rule(Rule.SSH.from_cidr("10.0.0.0/9"))
+    assert not cidr.same_rule(Rule.DNS_TCP.from_cidr("10.0.0.0/8"))
+    assert not Rule.SSH.from_prefix_list(PL).same_rule(Rule.SSH.from_prefix_list("pl-1"))
+
+
 def test_rules_are_hashable_values() -> None:
     rules = {Rule.SSH.from_any_ipv4(), Rule.tcp(22).from_cidr("0.0.0.0/0"), Rule.HTTP}
     assert len(rules) == 2
@@ -751,3 +767,31 @@ def test_refusal_is_a_value_error_and_an_ec2_error() -> None:
     assert isinstance(caught.value, ValueError)
     assert isinstance(caught.value, ec2revoke.EC2Error)
     assert caught.value.code == "ParamValidation"
+
+
+def test_icmp_needs_a_type_and_a_code() -> None:
+    with pytest.raises(ParamValidationError) as no_ports:
+        Rule.protocol("icmp")
+    assert str(no_ports.value) == (
+        "ICMP needs a type and a code (-1 for all), e.g. Rule.icmp(3, 4) or Rule.all_icmp()"
+    )
+    with pytest.raises(ParamValidationError, match=r"^ICMPv6 needs both a type and a code"):
+        Port("icmpv6", 3, None)
+    assert Port("icmpv6").from_port is None  # ICMPv6 may leave both out: all types and codes
+
+
+def test_protocol_with_one_number_is_a_port_or_an_icmp_type_with_all_codes() -> None:
+    assert Rule.protocol("icmp", 3) == Rule.icmp_type(3)
+    assert Rule.protocol(58, 128) == Rule.icmpv6_type(128)
+    assert Rule.protocol("tcp", 22) == Rule.tcp(22)
+
+
+def test_ports_print_without_walking_their_constants() -> None:
+    printed: list[str] = []
+
+    class Printer:
+        def text(self, value: str) -> None:
+            printed.append(value)
+
+    Port.SSH._repr_pretty_(Printer(), False)  # type: ignore[attr-defined]
+    assert printed == ["Port(TCP 22)"]
