@@ -1,8 +1,11 @@
 """Exit codes, error lines and the options that need a server of their own.
 
-EC2's answers that moto never gives (UnknownIpPermissions, Return=false, unreadable
-bodies) are served at the HTTP edge with ``responses``; TLS options run against a
-local HTTPS server with a certificate made here; timeouts against a server that waits.
+EC2's answers that moto never gives (UnknownIpPermissions, Return=false) are canned
+with the testing kit's ``Stubber.for_endpoint``, since the command builds its own
+client; what EC2 never sends (an unreadable body) and what the kit does not look at
+(the request's signature headers) are served at the HTTP edge with ``responses``. TLS
+options run against a local HTTPS server with a certificate made here; timeouts
+against a server that waits.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from botocore.utils import ArgumentGenerator
 from ec2revoke import codec, shapes
 from ec2revoke._embedded import free_port
 from ec2revoke.cli._main import run
+from ec2revoke.testing import ANY, Stubber
 
 INGRESS = "revoke-security-group-ingress"
 EGRESS = "revoke-security-group-egress"
@@ -72,6 +76,26 @@ def cli(*argv: str) -> Result:
 
 def answer(result: Any, operation: str = "RevokeSecurityGroupIngress") -> bytes:
     return codec.to_xml(result, operation=operation)
+
+
+def ec2() -> Stubber:
+    """Canned answers for the client the command builds (region us-east-1, see ``env``);
+    leaving its ``with`` block fails if an answer is unused or a call was refused."""
+    return Stubber.for_endpoint(ENDPOINT)
+
+
+# What SSH asks for, as the request the command sends.
+SSH_REVOKE = shapes.RevokeSecurityGroupIngressRequest(
+    group_id="sg-1",
+    ip_permissions=[
+        shapes.IpPermission(
+            ip_protocol="tcp",
+            from_port=22,
+            to_port=22,
+            ip_ranges=[shapes.IpRange(cidr_ip="198.51.100.0/24")],
+        )
+    ],
+)
 
 
 # -- bad input: one line naming the option, exit 252 --------------------------------------------
@@ -138,7 +162,7 @@ def answer(result: Any, operation: str = "RevokeSecurityGroupIngress") -> bytes:
     ],
 )  # fmt: skip
 def test_bad_input_is_one_line_naming_the_option(argv: list[str], line: str) -> None:
-    with responses.RequestsMock():  # nothing may be sent
+    with ec2():  # no answers: nothing may be sent
         result = cli(*argv)
     assert (result.code, result.out) == (252, "")
     assert result.err.startswith("\n")
@@ -167,11 +191,12 @@ def test_unknown_ip_permissions_are_printed_and_exit_3() -> None:
         ip_protocol="tcp", from_port=22, to_port=22,
         ip_ranges=[shapes.IpRange(cidr_ip="198.51.100.0/24")],
     )  # fmt: skip
-    result_xml = answer(
-        shapes.RevokeSecurityGroupIngressResult(return_=True, unknown_ip_permissions=[unknown])
-    )
-    with responses.RequestsMock() as edge:
-        edge.add(responses.POST, ENDPOINT, body=result_xml, content_type="text/xml")
+    with ec2() as stub:
+        stub.add_response(
+            "RevokeSecurityGroupIngress",
+            shapes.RevokeSecurityGroupIngressResult(return_=True, unknown_ip_permissions=[unknown]),
+            expected_params=SSH_REVOKE,
+        )
         result = cli(INGRESS, *SSH)
     assert result.code == 3
     assert json.loads(result.out)["UnknownIpPermissions"][0]["IpRanges"] == [
@@ -183,15 +208,19 @@ def test_unknown_ip_permissions_are_printed_and_exit_3() -> None:
 
 
 def test_return_false_exits_3() -> None:
-    with responses.RequestsMock() as edge:
-        edge.add(responses.POST, ENDPOINT, content_type="text/xml",
-                 body=answer(shapes.RevokeSecurityGroupIngressResult(return_=False)))  # fmt: skip
+    with ec2() as stub:
+        stub.add_response(
+            "RevokeSecurityGroupIngress",
+            {"Return": False},
+            {"GroupId": "sg-1", "IpPermissions": ANY},
+        )
         result = cli(INGRESS, *SSH)
     assert (result.code, json.loads(result.out)) == (3, {"Return": False})
     assert "Return=False" in result.error_line
 
 
 def test_an_unreadable_answer_is_255() -> None:
+    # Not the Stubber: it serves only what EC2 could answer.
     with responses.RequestsMock() as edge:
         edge.add(
             responses.POST, ENDPOINT, body="<html>proxy error</html>", content_type="text/html"
@@ -207,6 +236,8 @@ def test_no_sign_request_sends_no_signature_and_loads_no_credentials(
     env.delenv("AWS_ACCESS_KEY_ID")
     env.delenv("AWS_SECRET_ACCESS_KEY")
     ok = answer(shapes.RevokeSecurityGroupIngressResult(return_=True))
+    # Not the Stubber: it compares what EC2 would read from the request (operation and
+    # parameters), not the headers it was signed, or not signed, with.
     with responses.RequestsMock() as edge:
         edge.add(responses.POST, ENDPOINT, body=ok, content_type="text/xml")
         result = cli(INGRESS, *SSH, "--no-sign-request")
@@ -244,7 +275,7 @@ def test_missing_pyyaml_is_a_clear_error_before_anything_is_sent(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setitem(sys.modules, "yaml", None)
-    with responses.RequestsMock():
+    with ec2():  # no answers: nothing may be sent
         result = cli(INGRESS, *SSH, "--output", "yaml")
     assert (result.code, result.error_line) == (
         255, "--output yaml needs PyYAML: pip install 'ec2revoke[yaml]'"

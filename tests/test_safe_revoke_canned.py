@@ -1,111 +1,51 @@
-"""The safe revoke against recorded-style EC2 answers, served at the HTTP edge.
+"""The safe revoke against recorded-style EC2 answers, canned with the testing kit.
 
 moto never answers a revoke with UnknownIpPermissions or RevokedSecurityGroupRules,
 ignores MaxResults (so DescribeSecurityGroupRules never pages) and is consistent at
-once (so ``verify`` never waits): those paths are shown here. ``responses`` stands in
-for EC2 at the ``requests`` layer; the client, codecs and safe layer are the real
-ones. Each answer is scripted for one action, bodies are built with ``codec.to_xml``
-and ``error_xml``, and every request's form parameters are kept so each test shows
-what was asked, not only what came back.
+once (so ``verify`` never waits): those paths are shown here. ``ec2revoke.testing``'s
+Stubber serves each answer as EC2's XML at the ``requests`` layer; the client, codecs
+and safe layer are the real ones. Every answer names the request it expects
+(``expected_params``, with ``ANY`` where a value is not the point), so each test shows
+what was asked, not only what came back; ``stubber.sent`` gives the order and count.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl
 
 import pytest
-import requests
-import responses
 
 from ec2revoke import (
     EC2Client,
     InvalidPermissionNotFound,
     Rule,
     StaticCredentials,
-    codec,
     shapes,
 )
 from ec2revoke._errors import RevokeIncomplete, RevokeNotVerified
 from ec2revoke._report import FoundRule, RevokedRule, RevokeReport
 from ec2revoke._safe import VERIFY_DELAYS
-from ec2revoke._xml_encode import error_xml
+from ec2revoke.testing import ANY, Stubber
 
 ENDPOINT = "https://ec2.example.test"
 GROUP = "sg-0123456789abcdef0"
 PEER = "sg-0fedcba9876543210"
 ACCOUNT = "123456789012"
 PREFIX_LIST = "pl-0123456789abcdef0"
-VERSION = "2016-11-15"
 
 SSH_ANY4 = Rule.tcp(22).from_any_ipv4()
 SSH_ANY6 = Rule.tcp(22).from_any_ipv6()
 OFFICE = Rule.tcp(22).from_cidr("203.0.113.0/24").describe("office & vpn")
 HTTPS_ANY6 = Rule.HTTPS.from_any_ipv6()
 
-
-# --- a scripted EC2 at the HTTP edge --------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Reply:
-    action: str
-    status: int
-    body: bytes
+REVOKE = "RevokeSecurityGroupIngress"
+READ = "DescribeSecurityGroupRules"
 
 
-class Edge:
-    """Answers each request with the next scripted reply, and keeps what was sent.
-
-    A request for another action than the next reply is for gets an error answer
-    (so the call fails) and is listed in ``problems`` (so the test fails).
-    """
-
-    def __init__(self, mock: responses.RequestsMock) -> None:
-        self.replies: deque[Reply] = deque()
-        self.sent: list[dict[str, str]] = []
-        self.problems: list[str] = []
-        mock.add_callback(responses.POST, ENDPOINT + "/", callback=self._answer)
-
-    def answer(self, result: Any, *, request_id: str = "req-0", times: int = 1) -> None:
-        action = type(result).__name__.removesuffix("Result")
-        body = codec.to_xml(result, request_id=request_id)
-        self.replies.extend([Reply(action, 200, body)] * times)
-
-    def error(self, action: str, code: str, message: str, *, status: int = 400) -> None:
-        self.replies.append(Reply(action, status, error_xml(code, message, request_id="req-e")))
-
-    def of(self, action: str) -> list[dict[str, str]]:
-        return [p for p in self.sent if p["Action"] == action]
-
-    def actions(self) -> list[str]:
-        return [p["Action"] for p in self.sent]
-
-    def _answer(self, request: requests.PreparedRequest) -> tuple[int, dict[str, str], bytes]:
-        body = request.body
-        assert isinstance(body, bytes)
-        params = dict(parse_qsl(body.decode(), keep_blank_values=True))
-        self.sent.append(params)
-        action = params.get("Action", "?")
-        if not self.replies or self.replies[0].action != action:
-            expected = self.replies[0].action if self.replies else "nothing"
-            self.problems.append(f"request {len(self.sent)}: {action} sent, {expected} scripted")
-            return 400, {}, error_xml("TestScript", self.problems[-1], request_id="req-x")
-        reply = self.replies.popleft()
-        return reply.status, {"Content-Type": "text/xml;charset=UTF-8"}, reply.body
-
-
-@pytest.fixture
-def edge() -> Iterator[Edge]:
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        scripted = Edge(mock)
-        yield scripted
-    assert scripted.problems == []
-    assert not scripted.replies, f"replies never asked for: {[r.action for r in scripted.replies]}"
+# --- a canned EC2 ------------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -114,7 +54,7 @@ def sleeps() -> list[float]:
 
 
 @pytest.fixture
-def client(edge: Edge, sleeps: list[float]) -> Iterator[EC2Client]:
+def client(sleeps: list[float]) -> Iterator[EC2Client]:
     with EC2Client(
         region="us-east-1",
         endpoint_url=ENDPOINT,
@@ -122,6 +62,18 @@ def client(edge: Edge, sleeps: list[float]) -> Iterator[EC2Client]:
         sleep=sleeps.append,
     ) as c:
         yield c
+
+
+@pytest.fixture
+def stubber(client: EC2Client) -> Iterator[Stubber]:
+    """Active for the test; at the end, every answer must be used and no call refused."""
+    with Stubber(client) as stub:
+        yield stub
+
+
+def operations(stubber: Stubber) -> list[str]:
+    """The operations of the requests sent so far, in order."""
+    return [type(r).__name__.removesuffix("Request") for r in stubber.sent]
 
 
 def listed(
@@ -182,50 +134,80 @@ def ingress_answer(**fields: Any) -> shapes.RevokeSecurityGroupIngressResult:
     return shapes.RevokeSecurityGroupIngressResult(**fields)
 
 
-def asked(params: dict[str, str]) -> dict[str, str]:
-    """The request's parameters after Action and Version (checked here)."""
-    rest = dict(params)
-    assert rest.pop("Version") == VERSION
-    rest.pop("Action")
-    return rest
+# --- the requests the safe layer is expected to send -----------------------------------------
+
+
+def tcp(
+    port: int,
+    *,
+    cidrs: list[shapes.IpRange] | None = None,
+    cidrs6: list[str] | None = None,
+    groups: list[shapes.UserIdGroupPair] | None = None,
+    prefix_lists: list[str] | None = None,
+) -> shapes.IpPermission:
+    """One TCP permission as the request carries it (nothing but what is given)."""
+    return shapes.IpPermission(
+        ip_protocol="tcp",
+        from_port=port,
+        to_port=port,
+        ip_ranges=cidrs,
+        ipv6_ranges=[shapes.Ipv6Range(cidr_ipv6=c) for c in cidrs6] if cidrs6 else None,
+        user_id_group_pairs=groups,
+        prefix_list_ids=(
+            [shapes.PrefixListId(prefix_list_id=p) for p in prefix_lists] if prefix_lists else None
+        ),
+    )
+
+
+def cidr(block: str, description: str | None = None) -> shapes.IpRange:
+    return shapes.IpRange(cidr_ip=block, description=description)
+
+
+ANYWHERE = cidr("0.0.0.0/0")
+OFFICE_RANGE = cidr("203.0.113.0/24", "office & vpn")
+
+
+def revoke_by_rule(*permissions: shapes.IpPermission) -> shapes.RevokeSecurityGroupIngressRequest:
+    return shapes.RevokeSecurityGroupIngressRequest(group_id=GROUP, ip_permissions=permissions)
+
+
+def revoke_by_id(*rule_ids: str) -> shapes.RevokeSecurityGroupIngressRequest:
+    return shapes.RevokeSecurityGroupIngressRequest(
+        group_id=GROUP, security_group_rule_ids=rule_ids
+    )
+
+
+# Every read of the group's rules, whether to find them, for missing_ok or to verify.
+READ_RULES = shapes.DescribeSecurityGroupRulesRequest(
+    filters=[shapes.Filter(name="group-id", values=[GROUP])], max_results=1000
+)
+
+
+def read_page(next_token: str | None) -> shapes.DescribeSecurityGroupRulesRequest:
+    return dataclasses.replace(READ_RULES, next_token=next_token)
 
 
 # --- UnknownIpPermissions -------------------------------------------------------------------
 
 UNKNOWN = [
-    shapes.IpPermission(
-        ip_protocol="tcp",
-        from_port=22,
-        to_port=22,
-        ip_ranges=[shapes.IpRange(cidr_ip="203.0.113.0/24", description="office & vpn")],
-    ),
-    shapes.IpPermission(
-        ip_protocol="tcp",
-        from_port=443,
-        to_port=443,
-        ipv6_ranges=[shapes.Ipv6Range(cidr_ipv6="::/0")],
-    ),
+    tcp(22, cidrs=[OFFICE_RANGE]),
+    tcp(443, cidrs6=["::/0"]),
 ]
-ASKED_FOR_THREE = {
-    "GroupId": GROUP,
-    "IpPermissions.1.IpProtocol": "tcp",
-    "IpPermissions.1.FromPort": "22",
-    "IpPermissions.1.ToPort": "22",
-    "IpPermissions.1.IpRanges.1.CidrIp": "0.0.0.0/0",
-    "IpPermissions.1.IpRanges.2.CidrIp": "203.0.113.0/24",
-    "IpPermissions.1.IpRanges.2.Description": "office & vpn",
-    "IpPermissions.2.IpProtocol": "tcp",
-    "IpPermissions.2.FromPort": "443",
-    "IpPermissions.2.ToPort": "443",
-    "IpPermissions.2.Ipv6Ranges.1.CidrIpv6": "::/0",
-}
+# SSH_ANY4, OFFICE and HTTPS_ANY6: three rules, merged into one permission per port.
+ASKED_FOR_THREE = revoke_by_rule(
+    tcp(22, cidrs=[ANYWHERE, OFFICE_RANGE]),
+    tcp(443, cidrs6=["::/0"]),
+)
 
 
 def test_unknown_ip_permissions_raise_listing_exactly_the_unrevoked_rules(
-    client: EC2Client, edge: Edge
+    client: EC2Client, stubber: Stubber
 ) -> None:
-    edge.answer(
-        ingress_answer(return_=True, unknown_ip_permissions=UNKNOWN), request_id="req-unknown"
+    stubber.add_response(
+        REVOKE,
+        ingress_answer(return_=True, unknown_ip_permissions=UNKNOWN),
+        expected_params=ASKED_FOR_THREE,
+        request_id="req-unknown",
     )
 
     with pytest.raises(RevokeIncomplete) as incomplete:
@@ -247,13 +229,15 @@ def test_unknown_ip_permissions_raise_listing_exactly_the_unrevoked_rules(
     assert report.revoked == (RevokedRule(SSH_ANY4),)
     assert not report.complete
     assert report.request_ids == ("req-unknown",)
-    (sent,) = edge.sent
-    assert sent["Action"] == "RevokeSecurityGroupIngress"
-    assert asked(sent) == ASKED_FOR_THREE
+    assert operations(stubber) == [REVOKE]
 
 
-def test_allow_unknown_returns_the_incomplete_report(client: EC2Client, edge: Edge) -> None:
-    edge.answer(ingress_answer(return_=True, unknown_ip_permissions=UNKNOWN))
+def test_allow_unknown_returns_the_incomplete_report(client: EC2Client, stubber: Stubber) -> None:
+    stubber.add_response(
+        REVOKE,
+        ingress_answer(return_=True, unknown_ip_permissions=UNKNOWN),
+        expected_params=ASKED_FOR_THREE,
+    )
 
     report = client.revoke_ingress(GROUP, SSH_ANY4, OFFICE, HTTPS_ANY6, allow_unknown=True)
 
@@ -261,22 +245,24 @@ def test_allow_unknown_returns_the_incomplete_report(client: EC2Client, edge: Ed
     assert report.unknown == (OFFICE, HTTPS_ANY6)
     assert report.revoked == (RevokedRule(SSH_ANY4),)
     assert "2 NOT revoked (unknown to EC2)" in str(report)
-    (sent,) = edge.sent
-    assert asked(sent) == ASKED_FOR_THREE
+    assert operations(stubber) == [REVOKE]
 
 
-def test_unknown_egress_permissions_raise_too(client: EC2Client, edge: Edge) -> None:
+def test_unknown_egress_permissions_raise_too(client: EC2Client, stubber: Stubber) -> None:
     http_out = Rule.HTTP.to_cidr("10.0.0.0/16")
     to_peer = Rule.all_traffic().to_group(PEER)
-    edge.answer(
+    peer_permission = shapes.IpPermission(
+        ip_protocol="-1", user_id_group_pairs=[shapes.UserIdGroupPair(group_id=PEER)]
+    )
+    stubber.add_response(
+        "RevokeSecurityGroupEgress",
         shapes.RevokeSecurityGroupEgressResult(
-            return_=True,
-            unknown_ip_permissions=[
-                shapes.IpPermission(
-                    ip_protocol="-1", user_id_group_pairs=[shapes.UserIdGroupPair(group_id=PEER)]
-                )
-            ],
-        )
+            return_=True, unknown_ip_permissions=[peer_permission]
+        ),
+        expected_params=shapes.RevokeSecurityGroupEgressRequest(
+            group_id=GROUP,
+            ip_permissions=[tcp(80, cidrs=[cidr("10.0.0.0/16")]), peer_permission],
+        ),
     )
 
     with pytest.raises(RevokeIncomplete) as incomplete:
@@ -285,21 +271,28 @@ def test_unknown_egress_permissions_raise_too(client: EC2Client, edge: Edge) -> 
     assert f"(UnknownIpPermissions): all traffic to {PEER}. Check" in str(incomplete.value)
     assert incomplete.value.report.unknown == (to_peer,)
     assert incomplete.value.report.revoked == (RevokedRule(http_out),)
-    (sent,) = edge.sent
-    assert sent["Action"] == "RevokeSecurityGroupEgress"
-    assert asked(sent) == {
-        "GroupId": GROUP,
-        "IpPermissions.1.IpProtocol": "tcp",
-        "IpPermissions.1.FromPort": "80",
-        "IpPermissions.1.ToPort": "80",
-        "IpPermissions.1.IpRanges.1.CidrIp": "10.0.0.0/16",
-        "IpPermissions.2.IpProtocol": "-1",
-        "IpPermissions.2.Groups.1.GroupId": PEER,
-    }
+    assert operations(stubber) == ["RevokeSecurityGroupEgress"]
 
 
-def test_return_false_without_unknown_is_not_a_success(client: EC2Client, edge: Edge) -> None:
-    edge.answer(ingress_answer(return_=False))
+def test_return_false_without_unknown_is_not_a_success(client: EC2Client, stubber: Stubber) -> None:
+    stubber.add_response(
+        REVOKE,
+        ingress_answer(return_=False),
+        # SSH_ANY6 goes along in the one TCP 22 permission. (A whole list is ANY in the
+        # dict form; a shape dataclass takes lists only.)
+        expected_params={
+            "group_id": GROUP,
+            "ip_permissions": [
+                {
+                    "ip_protocol": "tcp",
+                    "from_port": 22,
+                    "to_port": 22,
+                    "ip_ranges": ANY,
+                    "ipv6_ranges": [{"cidr_ipv6": "::/0"}],
+                }
+            ],
+        },
+    )
 
     with pytest.raises(RevokeIncomplete) as incomplete:
         client.revoke_ingress(GROUP, SSH_ANY4, SSH_ANY6)
@@ -310,28 +303,28 @@ def test_return_false_without_unknown_is_not_a_success(client: EC2Client, edge: 
     # Nothing may be reported as revoked when EC2 did not say it revoked anything.
     assert report.revoked == ()
     assert report.unknown == ()
-    (sent,) = edge.sent
-    assert sent["IpPermissions.1.Ipv6Ranges.1.CidrIpv6"] == "::/0"
+    assert operations(stubber) == [REVOKE]
 
 
 def test_return_false_to_a_revoke_by_rule_id_is_not_a_success(
-    client: EC2Client, edge: Edge
+    client: EC2Client, stubber: Stubber
 ) -> None:
-    edge.answer(ingress_answer(return_=False))
+    stubber.add_response(
+        REVOKE, ingress_answer(return_=False), revoke_by_id("sgr-0aaaaaaaaaaaaaaaa")
+    )
 
     with pytest.raises(RevokeIncomplete) as incomplete:
         client.revoke_rule_ids(GROUP, "sgr-0aaaaaaaaaaaaaaaa")
 
     assert incomplete.value.report.revoked == ()
-    (sent,) = edge.sent
-    assert asked(sent) == {"GroupId": GROUP, "SecurityGroupRuleId.1": "sgr-0aaaaaaaaaaaaaaaa"}
+    assert operations(stubber) == [REVOKE]
 
 
 # --- rule IDs from RevokedSecurityGroupRules -----------------------------------------------
 
 
 def test_revoked_rule_ids_come_from_revoked_security_group_rules(
-    client: EC2Client, edge: Edge
+    client: EC2Client, stubber: Stubber
 ) -> None:
     rules = [
         SSH_ANY4,
@@ -343,13 +336,22 @@ def test_revoked_rule_ids_come_from_revoked_security_group_rules(
     ]
     ids = [f"sgr-0{n:016x}" for n in range(1, len(rules) + 1)]
     # EC2 lists them in its own order, not the request's.
-    edge.answer(
+    stubber.add_response(
+        REVOKE,
         ingress_answer(
             return_=True,
             revoked_security_group_rules=[
                 revoked(i, r) for i, r in reversed(list(zip(ids, rules, strict=True)))
             ],
-        )
+        ),
+        expected_params=revoke_by_rule(
+            ANY,  # TCP 22 from 0.0.0.0/0 and ::/0
+            # All traffic: protocol -1 and no ports at all.
+            shapes.IpPermission(ip_protocol="-1", ipv6_ranges=[shapes.Ipv6Range(cidr_ipv6="::/0")]),
+            tcp(443, groups=[shapes.UserIdGroupPair(group_id=PEER)]),
+            ANY,  # ICMP
+            ANY,  # PostgreSQL from the prefix list
+        ),
     )
 
     report = client.revoke_ingress(GROUP, *rules)
@@ -358,26 +360,24 @@ def test_revoked_rule_ids_come_from_revoked_security_group_rules(
     assert report.complete
     for rule_id in ids:
         assert rule_id in str(report)
-    (sent,) = edge.sent
-    assert sent["IpPermissions.2.IpProtocol"] == "-1"
-    assert "IpPermissions.2.FromPort" not in sent
-    assert sent["IpPermissions.3.Groups.1.GroupId"] == PEER
+    assert operations(stubber) == [REVOKE]
 
 
 def test_rule_ids_revoked_by_id_take_their_rules_from_ec2s_answer(
-    client: EC2Client, edge: Edge
+    client: EC2Client, stubber: Stubber
 ) -> None:
-    edge.answer(
+    stubber.add_response(
+        REVOKE,
         ingress_answer(
             return_=True, revoked_security_group_rules=[revoked("sgr-0bbbbbbbbbbbbbbbb", SSH_ANY6)]
-        )
+        ),
+        expected_params=revoke_by_id("sgr-0bbbbbbbbbbbbbbbb"),
     )
 
     report = client.revoke_rule_ids(GROUP, "sgr-0bbbbbbbbbbbbbbbb")
 
     assert report.revoked == (RevokedRule(SSH_ANY6, "sgr-0bbbbbbbbbbbbbbbb"),)
-    (sent,) = edge.sent
-    assert asked(sent) == {"GroupId": GROUP, "SecurityGroupRuleId.1": "sgr-0bbbbbbbbbbbbbbbb"}
+    assert operations(stubber) == [REVOKE]
 
 
 # --- verify ----------------------------------------------------------------------------------
@@ -390,15 +390,20 @@ def test_verify_delays_start_with_an_immediate_read() -> None:
 
 @pytest.mark.parametrize("ids_sent_back", [True, False], ids=["by-rule-id", "by-rule"])
 def test_verify_gives_up_after_the_bounded_polls(
-    client: EC2Client, edge: Edge, sleeps: list[float], ids_sent_back: bool
+    client: EC2Client, stubber: Stubber, sleeps: list[float], ids_sent_back: bool
 ) -> None:
     gone_ids = [revoked("sgr-0ccccccccccccccc1", SSH_ANY4)] if ids_sent_back else None
-    edge.answer(ingress_answer(return_=True, revoked_security_group_rules=gone_ids))
+    stubber.add_response(
+        REVOKE,
+        ingress_answer(return_=True, revoked_security_group_rules=gone_ids),
+        expected_params=revoke_by_rule(tcp(22, cidrs=[ANYWHERE])),
+    )
     # Without IDs from EC2, verify matches the rule itself, whatever ID it is listed under.
     still = listed("sgr-0ccccccccccccccc1" if ids_sent_back else "sgr-0eeeeeeeeeeeeeee9", SSH_ANY4)
-    edge.answer(
-        rules_page(still, listed("sgr-0ddddddddddddddd2", OFFICE)), times=len(VERIFY_DELAYS)
-    )
+    for _ in VERIFY_DELAYS:
+        stubber.add_response(
+            READ, rules_page(still, listed("sgr-0ddddddddddddddd2", OFFICE)), READ_RULES
+        )
 
     with pytest.raises(RevokeNotVerified) as unverified:
         client.revoke_ingress(GROUP, SSH_ANY4, verify=True)
@@ -408,119 +413,124 @@ def test_verify_gives_up_after_the_bounded_polls(
     assert unverified.value.still_present == (RevokedRule(SSH_ANY4, expected_id),)
     assert str(SSH_ANY4) in str(unverified.value)
     assert f"{sum(VERIFY_DELAYS):g} s" in str(unverified.value)
-    assert edge.actions() == ["RevokeSecurityGroupIngress"] + ["DescribeSecurityGroupRules"] * len(
-        VERIFY_DELAYS
-    )
-    for read in edge.of("DescribeSecurityGroupRules"):
-        assert asked(read) == {
-            "Filter.1.Name": "group-id",
-            "Filter.1.Value.1": GROUP,
-            "MaxResults": "1000",
-        }
+    assert operations(stubber) == [REVOKE] + [READ] * len(VERIFY_DELAYS)
 
 
 def test_verify_succeeds_once_the_rule_is_gone(
-    client: EC2Client, edge: Edge, sleeps: list[float]
+    client: EC2Client, stubber: Stubber, sleeps: list[float]
 ) -> None:
-    edge.answer(
+    stubber.add_response(
+        REVOKE,
         ingress_answer(
             return_=True, revoked_security_group_rules=[revoked("sgr-0ccccccccccccccc1", SSH_ANY4)]
-        )
+        ),
+        expected_params=revoke_by_rule(tcp(22, cidrs=[ANYWHERE])),
     )
-    edge.answer(
+    stubber.add_response(
+        READ,
         rules_page(
             listed("sgr-0ccccccccccccccc1", SSH_ANY4), listed("sgr-0ddddddddddddddd2", OFFICE)
-        )
+        ),
+        READ_RULES,
     )
-    edge.answer(rules_page(listed("sgr-0ddddddddddddddd2", OFFICE)))
+    stubber.add_response(READ, rules_page(listed("sgr-0ddddddddddddddd2", OFFICE)), READ_RULES)
 
     report = client.revoke_ingress(GROUP, SSH_ANY4, verify=True)
 
     assert report.verified
     assert report.revoked == (RevokedRule(SSH_ANY4, "sgr-0ccccccccccccccc1"),)
     assert sleeps == [VERIFY_DELAYS[1]]
-    assert edge.actions() == [
-        "RevokeSecurityGroupIngress",
-        "DescribeSecurityGroupRules",
-        "DescribeSecurityGroupRules",
-    ]
+    assert operations(stubber) == [REVOKE, READ, READ]
 
 
 def test_verify_does_not_wait_when_the_first_read_shows_the_rule_gone(
-    client: EC2Client, edge: Edge, sleeps: list[float]
+    client: EC2Client, stubber: Stubber, sleeps: list[float]
 ) -> None:
-    edge.answer(ingress_answer(return_=True))
-    edge.answer(rules_page(listed("sgr-0ddddddddddddddd2", OFFICE)))
+    stubber.add_response(
+        REVOKE, ingress_answer(return_=True), revoke_by_rule(tcp(22, cidrs=[ANYWHERE]))
+    )
+    stubber.add_response(READ, rules_page(listed("sgr-0ddddddddddddddd2", OFFICE)), READ_RULES)
 
     assert client.revoke_ingress(GROUP, SSH_ANY4, verify=True).verified
     assert sleeps == []
+    assert operations(stubber) == [REVOKE, READ]
 
 
 # --- find_rules pages --------------------------------------------------------------------------
 
 
-def test_find_rules_follows_next_token_across_pages(client: EC2Client, edge: Edge) -> None:
+def test_find_rules_follows_next_token_across_pages(client: EC2Client, stubber: Stubber) -> None:
     pages = [
         [listed("sgr-0000000000000000a", SSH_ANY4), listed("sgr-0000000000000000b", OFFICE)],
         [listed("sgr-0000000000000000c", Rule.all_traffic().to_any_ipv4(), egress=True)],
         [listed("sgr-0000000000000000d", Rule.all_tcp().from_any_ipv6())],
     ]
-    edge.answer(rules_page(*pages[0], next_token="token/page+2="))
-    edge.answer(rules_page(*pages[1], next_token="token-page-3"))
-    edge.answer(rules_page(*pages[2]))
+    # The token goes back exactly as EC2 gave it, "/", "+" and "=" included.
+    stubber.add_response(READ, rules_page(*pages[0], next_token="token/page+2="), read_page(None))
+    stubber.add_response(
+        READ, rules_page(*pages[1], next_token="token-page-3"), read_page("token/page+2=")
+    )
+    stubber.add_response(READ, rules_page(*pages[2]), read_page("token-page-3"))
 
     found = client.find_rules(GROUP)
 
     assert [f.rule_id for f in found] == [f"sgr-0000000000000000{c}" for c in "abcd"]
     assert found[0] == FoundRule("sgr-0000000000000000a", SSH_ANY4, "ingress", GROUP)
     assert found[2].direction == "egress"
-    reads = edge.of("DescribeSecurityGroupRules")
-    assert [r.get("NextToken") for r in reads] == [None, "token/page+2=", "token-page-3"]
-    for read in reads:
-        assert read["MaxResults"] == "1000"
-        assert read["Filter.1.Name"] == "group-id"
-        assert read["Filter.1.Value.1"] == GROUP
+    assert operations(stubber) == [READ] * 3
 
 
-def test_revoke_matching_finds_rules_on_every_page(client: EC2Client, edge: Edge) -> None:
+def test_revoke_matching_finds_rules_on_every_page(client: EC2Client, stubber: Stubber) -> None:
     # One read (every page) both finds the matches and serves as missing_ok's check.
-    edge.answer(
+    stubber.add_response(
+        READ,
         rules_page(
             listed("sgr-0000000000000000a", SSH_ANY4),
             listed("sgr-0000000000000000b", OFFICE),
             next_token="t2",
-        )
+        ),
+        read_page(None),
     )
-    edge.answer(
+    stubber.add_response(
+        READ,
         rules_page(
             listed("sgr-0000000000000000c", Rule.all_traffic().to_any_ipv4(), egress=True),
             next_token="t3",
-        )
+        ),
+        read_page("t2"),
     )
-    edge.answer(rules_page(listed("sgr-0000000000000000d", Rule.tcp(0, 1024).from_any_ipv4())))
-    edge.answer(ingress_answer(return_=True))
+    stubber.add_response(
+        READ,
+        rules_page(listed("sgr-0000000000000000d", Rule.tcp(0, 1024).from_any_ipv4())),
+        read_page("t3"),
+    )
+    stubber.add_response(
+        REVOKE,
+        ingress_answer(return_=True),
+        revoke_by_id("sgr-0000000000000000a", "sgr-0000000000000000d"),
+    )
 
     report = client.revoke_matching(GROUP, Rule.tcp(22).from_any_ipv4())
 
     assert [r.rule_id for r in report.revoked] == ["sgr-0000000000000000a", "sgr-0000000000000000d"]
     assert [r.rule for r in report.revoked] == [SSH_ANY4, Rule.tcp(0, 1024).from_any_ipv4()]
-    reads = edge.of("DescribeSecurityGroupRules")
-    assert [r.get("NextToken") for r in reads] == [None, "t2", "t3"]
-    (sent,) = edge.of("RevokeSecurityGroupIngress")
-    assert asked(sent) == {
-        "GroupId": GROUP,
-        "SecurityGroupRuleId.1": "sgr-0000000000000000a",
-        "SecurityGroupRuleId.2": "sgr-0000000000000000d",
-    }
+    assert operations(stubber) == [READ, READ, READ, REVOKE]
 
 
 # --- merging -------------------------------------------------------------------------------------
 
 
 def test_five_rules_on_two_ports_go_as_two_permissions_in_one_request(
-    client: EC2Client, edge: Edge
+    client: EC2Client, stubber: Stubber
 ) -> None:
-    edge.answer(ingress_answer(return_=True))
+    stubber.add_response(
+        REVOKE,
+        ingress_answer(return_=True),
+        expected_params=revoke_by_rule(
+            tcp(22, cidrs=[ANYWHERE, cidr("192.0.2.0/24")], cidrs6=["::/0"]),
+            tcp(443, cidrs=[cidr("10.0.0.0/8")], prefix_lists=[PREFIX_LIST]),
+        ),
+    )
 
     client.revoke_ingress(
         GROUP,
@@ -531,26 +541,19 @@ def test_five_rules_on_two_ports_go_as_two_permissions_in_one_request(
         Rule.HTTPS.from_prefix_list(PREFIX_LIST),
     )
 
-    (sent,) = edge.sent
-    assert sent["Action"] == "RevokeSecurityGroupIngress"
-    assert asked(sent) == {
-        "GroupId": GROUP,
-        "IpPermissions.1.IpProtocol": "tcp",
-        "IpPermissions.1.FromPort": "22",
-        "IpPermissions.1.ToPort": "22",
-        "IpPermissions.1.IpRanges.1.CidrIp": "0.0.0.0/0",
-        "IpPermissions.1.IpRanges.2.CidrIp": "192.0.2.0/24",
-        "IpPermissions.1.Ipv6Ranges.1.CidrIpv6": "::/0",
-        "IpPermissions.2.IpProtocol": "tcp",
-        "IpPermissions.2.FromPort": "443",
-        "IpPermissions.2.ToPort": "443",
-        "IpPermissions.2.IpRanges.1.CidrIp": "10.0.0.0/8",
-        "IpPermissions.2.PrefixListIds.1.PrefixListId": PREFIX_LIST,
-    }
+    assert operations(stubber) == [REVOKE]
 
 
-def test_a_group_peer_gets_a_permission_of_its_own(client: EC2Client, edge: Edge) -> None:
-    edge.answer(ingress_answer(return_=True))
+def test_a_group_peer_gets_a_permission_of_its_own(client: EC2Client, stubber: Stubber) -> None:
+    stubber.add_response(
+        REVOKE,
+        ingress_answer(return_=True),
+        expected_params=revoke_by_rule(
+            tcp(22, cidrs=[ANYWHERE], cidrs6=["::/0"]),
+            tcp(22, groups=[shapes.UserIdGroupPair(group_id=PEER, user_id=ACCOUNT)]),
+            tcp(443, cidrs=[ANYWHERE], cidrs6=["::/0"]),
+        ),
+    )
 
     client.revoke_ingress(
         GROUP,
@@ -561,80 +564,76 @@ def test_a_group_peer_gets_a_permission_of_its_own(client: EC2Client, edge: Edge
         Rule.HTTPS.from_any_ipv6(),
     )
 
-    (sent,) = edge.sent
-    assert asked(sent) == {
-        "GroupId": GROUP,
-        "IpPermissions.1.IpProtocol": "tcp",
-        "IpPermissions.1.FromPort": "22",
-        "IpPermissions.1.ToPort": "22",
-        "IpPermissions.1.IpRanges.1.CidrIp": "0.0.0.0/0",
-        "IpPermissions.1.Ipv6Ranges.1.CidrIpv6": "::/0",
-        "IpPermissions.2.IpProtocol": "tcp",
-        "IpPermissions.2.FromPort": "22",
-        "IpPermissions.2.ToPort": "22",
-        "IpPermissions.2.Groups.1.GroupId": PEER,
-        "IpPermissions.2.Groups.1.UserId": ACCOUNT,
-        "IpPermissions.3.IpProtocol": "tcp",
-        "IpPermissions.3.FromPort": "443",
-        "IpPermissions.3.ToPort": "443",
-        "IpPermissions.3.IpRanges.1.CidrIp": "0.0.0.0/0",
-        "IpPermissions.3.Ipv6Ranges.1.CidrIpv6": "::/0",
-    }
+    assert operations(stubber) == [REVOKE]
 
 
 # --- missing_ok when rules vanish mid-way ------------------------------------------------------
 
 
 def test_missing_ok_reads_again_when_a_rule_vanishes_before_the_revoke(
-    client: EC2Client, edge: Edge
+    client: EC2Client, stubber: Stubber
 ) -> None:
-    edge.answer(
+    stubber.add_response(
+        READ,
         rules_page(
             listed("sgr-0000000000000000a", SSH_ANY4), listed("sgr-0000000000000000b", OFFICE)
-        )
+        ),
+        READ_RULES,
     )
-    edge.error(
-        "RevokeSecurityGroupIngress",
+    stubber.add_client_error(
+        REVOKE,
         "InvalidPermission.NotFound",
         "The specified rule does not exist in this security group.",
+        expected_params=revoke_by_rule(tcp(22, cidrs=[ANYWHERE, OFFICE_RANGE])),
     )
-    edge.answer(rules_page(listed("sgr-0000000000000000b", OFFICE)))
-    edge.answer(ingress_answer(return_=True))
+    stubber.add_response(READ, rules_page(listed("sgr-0000000000000000b", OFFICE)), READ_RULES)
+    stubber.add_response(
+        REVOKE,
+        ingress_answer(return_=True),
+        # Only the rule still there.
+        expected_params=revoke_by_rule(tcp(22, cidrs=[OFFICE_RANGE])),
+    )
 
     report = client.revoke_ingress(GROUP, SSH_ANY4, OFFICE, missing_ok=True)
 
     assert report.not_found == (SSH_ANY4,)
     assert report.revoked == (RevokedRule(OFFICE, "sgr-0000000000000000b"),)
-    first, second = edge.of("RevokeSecurityGroupIngress")
-    assert first["IpPermissions.1.IpRanges.1.CidrIp"] == "0.0.0.0/0"
-    assert first["IpPermissions.1.IpRanges.2.CidrIp"] == "203.0.113.0/24"
-    assert second["IpPermissions.1.IpRanges.1.CidrIp"] == "203.0.113.0/24"
-    assert "IpPermissions.1.IpRanges.2.CidrIp" not in second
+    assert operations(stubber) == [READ, REVOKE, READ, REVOKE]
 
 
-def test_without_missing_ok_a_missing_rule_is_an_error(client: EC2Client, edge: Edge) -> None:
-    edge.error(
-        "RevokeSecurityGroupIngress",
+def test_without_missing_ok_a_missing_rule_is_an_error(client: EC2Client, stubber: Stubber) -> None:
+    stubber.add_client_error(
+        REVOKE,
         "InvalidPermission.NotFound",
         "The specified rule does not exist in this security group.",
+        expected_params=revoke_by_rule(tcp(22, cidrs=[ANYWHERE])),
     )
 
     with pytest.raises(InvalidPermissionNotFound):
         client.revoke_ingress(GROUP, SSH_ANY4)
-    assert edge.actions() == ["RevokeSecurityGroupIngress"]
+    assert operations(stubber) == [REVOKE]  # no read before, and no retry after
 
 
 # --- showing the report ----------------------------------------------------------------------
 
 
-def test_report_text_and_html_show_every_rule_and_outcome(client: EC2Client, edge: Edge) -> None:
+def test_report_text_and_html_show_every_rule_and_outcome(
+    client: EC2Client, stubber: Stubber
+) -> None:
     absent = Rule.RDP.from_cidr("192.0.2.0/24")
-    edge.answer(
+    stubber.add_response(
+        READ,
         rules_page(
             listed("sgr-0000000000000000a", SSH_ANY4), listed("sgr-0000000000000000b", OFFICE)
-        )
+        ),
+        READ_RULES,
     )
-    edge.answer(ingress_answer(return_=True, unknown_ip_permissions=UNKNOWN[:1]))
+    stubber.add_response(
+        REVOKE,
+        ingress_answer(return_=True, unknown_ip_permissions=UNKNOWN[:1]),
+        # The absent rule is not asked for.
+        expected_params=revoke_by_rule(tcp(22, cidrs=[ANYWHERE, OFFICE_RANGE])),
+    )
 
     report = client.revoke_ingress(
         GROUP, SSH_ANY4, OFFICE, absent, missing_ok=True, allow_unknown=True

@@ -1,8 +1,8 @@
 """The testing kit on the safe revoke: the canned answers moto never gives, via ec2_stubber.
 
-tests/test_safe_revoke_canned.py scripts these answers with a hand-made ``responses``
-callback and checks the raw form parameters; here the ``ec2_stubber`` fixture of the
-installed plugin does both, comparing typed requests and naming any difference.
+tests/test_safe_revoke_canned.py covers these paths in full with a Stubber of its own
+(its client records the safe layer's sleeps); here the ``ec2_stubber`` fixture of the
+installed plugin shows the shortest form a user's test takes.
 """
 
 from __future__ import annotations

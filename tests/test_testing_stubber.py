@@ -427,6 +427,89 @@ def test_a_request_to_another_endpoint_is_refused_by_name(active: Stubber) -> No
     assert active.errors == [refused.value]
 
 
+# --- stubbing by endpoint ---------------------------------------------------------------
+
+
+def remediate_in_region(region: str, group: str) -> bool:
+    """Code under test that builds its own client, as a command line or handler does."""
+    with EC2Client(region=region, credentials=CREDENTIALS, max_attempts=1) as own:
+        return own.revoke_ingress(group, SSH_ANY4).complete
+
+
+def test_for_endpoint_serves_the_clients_the_code_builds_itself() -> None:
+    with Stubber.for_endpoint("https://ec2.eu-west-1.amazonaws.com") as stub:
+        stub.add_response("RevokeSecurityGroupIngress", REVOKED, ssh_request("0.0.0.0/0"))
+        stub.add_response(
+            "RevokeSecurityGroupIngress",
+            {"Return": True},
+            {"group_id": "sg-2", "ip_permissions": ANY},
+        )
+
+        assert remediate_in_region("eu-west-1", GROUP) is True
+        assert remediate_in_region("eu-west-1", "sg-2") is True  # a second client, same script
+
+    assert [r.group_id for r in stub.sent] == [GROUP, "sg-2"]
+    assert repr(stub) == "<Stubber for https://ec2.eu-west-1.amazonaws.com/: 0 pending>"
+
+
+@pytest.mark.parametrize("path", ["", "/ec2"], ids=["host", "host-and-path"])
+@pytest.mark.parametrize("suffix", ["", "/"], ids=["bare", "trailing-slash"])
+def test_for_endpoint_takes_a_custom_endpoint_url_as_the_client_does(
+    path: str, suffix: str
+) -> None:
+    # Nothing listens on this loopback port: a request that is not intercepted fails there.
+    url = f"http://127.0.0.1:{free_port()}{path}"
+    stub = Stubber.for_endpoint(url + suffix)
+    stub.add_client_error("DescribeSecurityGroups", "InvalidGroup.NotFound", "No such group")
+
+    own = EC2Client(endpoint_url=url, credentials=CREDENTIALS, max_attempts=1)
+    with own, stub, pytest.raises(EC2Error) as missing:
+        own.describe_security_groups(group_ids=[GROUP])
+
+    assert missing.value.code == "InvalidGroup.NotFound"
+    assert stub.url == url + "/"
+
+
+def test_for_endpoint_refuses_what_no_client_could_send_to() -> None:
+    with pytest.raises(
+        ValueError,
+        match=r"^endpoint_url 'ec2\.us-east-1\.amazonaws\.com' is not a valid http\(s\) URL",
+    ):
+        Stubber.for_endpoint("ec2.us-east-1.amazonaws.com")
+
+
+def test_a_stubber_for_an_endpoint_has_no_client() -> None:
+    stub = Stubber.for_endpoint("https://ec2.us-east-1.amazonaws.com")
+
+    with pytest.raises(AttributeError) as no_client:
+        stub.client  # noqa: B018
+
+    assert str(no_client.value) == (
+        "this Stubber was made with Stubber.for_endpoint('https://ec2.us-east-1.amazonaws.com/') "
+        "and has no client; the code under test builds its own"
+    )
+
+
+def test_a_stubber_for_an_endpoint_refuses_another_endpoint_by_name() -> None:
+    stub = Stubber.for_endpoint("https://ec2.us-east-1.amazonaws.com")
+    stub.add_response("RevokeSecurityGroupIngress", REVOKED)
+
+    stub.activate()  # not ``with``: leaving it would fail on the refusal provoked here
+    try:
+        with pytest.raises(StubAssertionError) as refused:
+            remediate_in_region("eu-west-1", GROUP)
+    finally:
+        stub.deactivate()
+
+    assert str(refused.value) == (
+        "call 1: a request to https://ec2.eu-west-1.amazonaws.com/, but this Stubber answers "
+        "https://ec2.us-east-1.amazonaws.com/ (the endpoint it was made for); make a Stubber "
+        "for that endpoint as well"
+    )
+    assert stub.errors == [refused.value]
+    assert stub.pending == ["RevokeSecurityGroupIngress"]
+
+
 # --- forms ------------------------------------------------------------------------------
 
 

@@ -87,9 +87,11 @@ class Script:
         refill_hint: str,
         same: Callable[[Any, Any], bool] = exactly,
         url: str | None = None,
+        url_note: str = "",
         against: str = "expected_params",
     ) -> None:
         self.url = url  # None: answer requests to any endpoint
+        self.url_note = url_note  # where ``url`` came from and what to do instead, for messages
         self.against = against  # what a call's parameters are compared with, for messages
         self.what = what  # "stubbed response", "recorded response"
         self.refill_hint = refill_hint
@@ -115,7 +117,7 @@ class Script:
                 raise self.refuse(
                     StubAssertionError(
                         f"call {call}: a request to {request.url}, but this Stubber answers "
-                        f"{self.url} (the client it was given); stub that client instead"
+                        f"{self.url}{self.url_note}"
                     )
                 )
             try:

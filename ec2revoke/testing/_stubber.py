@@ -12,6 +12,13 @@
 Answers are real EC2 XML written by the XML codec and served at requests'
 HTTPAdapter, so the code under test runs the real signer, transport, retries and
 parser. Calls must come in the order the answers were added.
+
+Code that builds its own client (a command line's ``main()``, a Lambda handler) is
+stubbed by the endpoint its client will send to:
+
+    with Stubber.for_endpoint("https://ec2.us-east-1.amazonaws.com") as stub:
+        stub.add_response("RevokeSecurityGroupIngress", {"Return": True})
+        main(["--region", "us-east-1", ...])
 """
 
 from __future__ import annotations
@@ -20,9 +27,12 @@ from collections.abc import Mapping
 from typing import Any
 
 import requests
+from typing_extensions import Self
 
 from ec2revoke import codec
 from ec2revoke._client import EC2Client
+from ec2revoke._endpoints import EndpointResolver
+from ec2revoke._errors import ConfigurationError
 from ec2revoke._transport import RequestsTransport
 from ec2revoke.testing._match import ANY, fields_of, operation_named, structure
 from ec2revoke.testing._script import Answer, Script, ScriptedInterceptor
@@ -33,6 +43,9 @@ DRY_RUN_DENIED = "You are not authorized to perform this operation."
 
 class Stubber(ScriptedInterceptor):
     """Serves queued EC2 answers to ``client`` (its endpoint URL), first in, first out.
+
+    ``Stubber.for_endpoint(url)`` serves every client that sends to ``url`` instead,
+    for code that builds its client itself.
 
     Use it with ``with``, as a decorator, or with activate()/deactivate(). Leaving a
     ``with`` block (or a decorated call) without an exception runs
@@ -50,9 +63,41 @@ class Stubber(ScriptedInterceptor):
                 f"Stubber answers at requests' HTTPAdapter, but this client sends through "
                 f"{type(client.transport).__name__}; build the client without transport="
             )
-        self.client = client
+        self._client: EC2Client | None = client
+        self._bind(
+            client.endpoint.url,
+            " (the client it was given); stub that client instead",
+            assert_on_exit,
+        )
+
+    @classmethod
+    def for_endpoint(cls, endpoint_url: str, *, assert_on_exit: bool = True) -> Self:
+        """A Stubber for every client that sends to ``endpoint_url``, wherever it is built.
+
+        For code under test that makes its own EC2Client. ``endpoint_url`` is what that
+        client sends to: its ``endpoint_url=``, or for a region's AWS endpoint
+        ``https://ec2.REGION.amazonaws.com`` (``EC2Client(region=...).endpoint.url``).
+        The client must send through requests (no ``transport=``). Such a Stubber has
+        no ``client``.
+        """
+        try:
+            endpoint = EndpointResolver().resolve(None, endpoint_url=endpoint_url)
+        except ConfigurationError as e:
+            raise ValueError(str(e)) from None
+        stubber = cls.__new__(cls)
+        stubber._client = None
+        stubber._bind(
+            endpoint.url,
+            " (the endpoint it was made for); make a Stubber for that endpoint as well",
+            assert_on_exit,
+        )
+        return stubber
+
+    def _bind(self, endpoint_url: str, url_note: str, assert_on_exit: bool) -> None:
+        # The URL exactly as the client's requests will carry it (EC2Client posts to
+        # its endpoint URL plus "/", normalised by requests).
         probe = requests.PreparedRequest()
-        probe.prepare_url(client.endpoint.url + "/", None)
+        probe.prepare_url(endpoint_url + "/", None)
         self.url = str(probe.url)
         # Every POST is answered by the script, so a request to another endpoint gets
         # a clear refusal instead of responses' generic "Connection refused".
@@ -60,9 +105,20 @@ class Stubber(ScriptedInterceptor):
             what="stubbed response",
             refill_hint="add one with add_response(), add_client_error() or add_dry_run()",
             url=self.url,
+            url_note=url_note,
         )
         super().__init__(script, assert_on_exit=assert_on_exit)
         self._request_ids = 0
+
+    @property
+    def client(self) -> EC2Client:
+        """The client this Stubber was made for (not for Stubber.for_endpoint())."""
+        if self._client is None:
+            raise AttributeError(
+                f"this Stubber was made with Stubber.for_endpoint({self.url!r}) and has no "
+                "client; the code under test builds its own"
+            )
+        return self._client
 
     def __repr__(self) -> str:
         return f"<Stubber for {self.url}: {len(self._script.steps)} pending>"
