@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,7 @@ from types import TracebackType
 from typing import IO, Any
 
 from ec2revoke import StaticCredentials
+from ec2revoke._embedded import free_port
 
 __all__ = [
     "SETUP_CALLS",
@@ -45,14 +45,6 @@ _HEALTH_PATH = "/moto-api/data.json"
 
 class MotoServerError(RuntimeError):
     """The moto server did not start, or stopped unexpectedly."""
-
-
-def free_port(host: str = HOST) -> int:
-    """A TCP port nothing listens on right now (another process may still take it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class MotoServer:
