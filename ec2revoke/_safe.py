@@ -304,7 +304,13 @@ class SafeRevokes(Operations):
     def find_rules(
         self, group: str, matching: Rule | None = None, *, direction: Direction | None = None
     ) -> tuple[FoundRule, ...]:
-        """The group's rules (every page), optionally only those that allow ``matching``'s traffic."""
+        """The group's rules (every page), optionally only those that allow ``matching``'s traffic.
+
+        With a pattern that has a peer and no ``direction``, the pattern's spelling picks
+        the direction: ``.from_*`` looks at inbound rules, ``.to_*`` at outbound ones.
+        """
+        if direction is None and matching is not None and matching.peer is not None:
+            direction = "egress" if matching.egress else "ingress"
         group_id = self._group_id(group)
         found: list[FoundRule] = []
         token: str | None = None

@@ -569,3 +569,19 @@ def test_dry_runs_change_nothing(wired: Wired, new_group: Callable[[], Group]) -
     egress = client.revoke_egress(group.id, Rule.all_traffic().to_any_ipv4(), dry_run=True)
     assert egress.dry_run
     assert snapshot(client, group.id) == before
+
+
+def test_a_patterns_spelling_picks_the_direction(
+    wired: Wired, new_group: Callable[[], Group]
+) -> None:
+    client, group = wired.client, new_group().id
+    client.authorize_security_group_ingress(
+        group_id=group, ip_permissions=[Rule.SSH.from_any_ipv4().to_ip_permission()]
+    )
+    # The default egress rule (all traffic to 0.0.0.0/0) also allows TCP 22 to anywhere.
+    inbound = client.find_rules(group, Rule.SSH.from_any_ipv4())
+    outbound = client.find_rules(group, Rule.SSH.to_any_ipv4())
+    assert [f.direction for f in inbound] == ["ingress"]
+    assert [f.direction for f in outbound] == ["egress"]
+    # No peer, no spelling: both directions.
+    assert {f.direction for f in client.find_rules(group, Rule.SSH)} == {"ingress", "egress"}
