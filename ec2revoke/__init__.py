@@ -7,7 +7,7 @@ PYTEST_DONT_REWRITE
 # ships a pytest11 plugin (ec2revoke.testing.plugin), and a rewritten module gains
 # helper names; this namespace must stay exactly what __all__ lists.
 
-from ec2revoke import cli, codec, shapes, testing
+from ec2revoke import cli, codec, fleet, shapes, testing
 from ec2revoke._client import UNSIGNED, EC2Client
 from ec2revoke._credentials import StaticCredentials
 from ec2revoke._errors import (
@@ -91,6 +91,7 @@ __all__ = [
     "UnauthorizedOperation",
     "cli",
     "codec",
+    "fleet",
     "shapes",
     "testing",
 ]

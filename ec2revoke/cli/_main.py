@@ -101,6 +101,10 @@ def _dispatch(args: object, redactor: Redactor, out: TextIO, err: TextIO) -> int
         from ec2revoke.cli._demo import run_demo
 
         return run_demo(out, color=args.color == "on" or (args.color == "auto" and out.isatty()))
+    if args.command == "fleet":
+        from ec2revoke.cli._fleet import run_fleet
+
+        return run_fleet(args, out, err)
     from ec2revoke.cli._commands import run_matching, run_revoke
     from ec2revoke.cli._output import compile_query
 

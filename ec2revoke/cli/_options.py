@@ -296,4 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
         "risky rules and revokes them step by step, showing each outcome.",
     )
     demo.set_defaults(command=DEMO)
+    from ec2revoke.cli._fleet import add_fleet_command
+
+    add_fleet_command(sub)
     return parser
