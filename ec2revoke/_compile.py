@@ -2,11 +2,14 @@
 
 Each codec turns the generated wire tables into one small function per shape the
 first time that shape is used, then reuses it; recursive shapes work because a
-structure's function is cached before its members are compiled.
+structure's function is cached before its members are compiled. Compiling is
+thread-safe: one thread compiles at a time, and functions become visible to other
+threads only once every function they call is compiled too.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import Generic, TypeVar
 
 from ec2revoke._schema import ListShape, MapShape, Member, Scalar, Service, Structure
@@ -44,27 +47,48 @@ class ShapeCompiler(Generic[F]):
     def __init__(self, service: Service) -> None:
         self.service = service
         self._cache: dict[tuple[str, str | None], F] = {}
+        # Functions of the compile under way: a structure's function is remembered before
+        # its members exist, so it must not reach another thread until they do.
+        self._staged: dict[tuple[str, str | None], F] = {}
+        self._lock = threading.RLock()
+        self._depth = 0
 
     def get(self, shape: str, timestamp_format: str | None = None) -> F:
         """The compiled function for a shape (a member may override its timestamp format)."""
         key = (shape, timestamp_format)
         fn = self._cache.get(key)
-        if fn is None:
-            spec = self.service.shapes[shape]
-            if isinstance(spec, Structure):
-                fn = self.structure(shape, spec)  # caches itself before recursing
-            elif isinstance(spec, ListShape):
-                fn = self.list(spec)
-            elif isinstance(spec, MapShape):
-                fn = self.map(spec)
-            else:
-                fn = self.scalar(spec, timestamp_format or spec.timestamp_format)
-            self._cache[key] = fn
+        if fn is not None:
+            return fn
+        with self._lock:
+            fn = self._cache.get(key) or self._staged.get(key)
+            if fn is not None:
+                return fn
+            self._depth += 1
+            try:
+                spec = self.service.shapes[shape]
+                if isinstance(spec, Structure):
+                    fn = self.structure(shape, spec)  # caches itself before recursing
+                elif isinstance(spec, ListShape):
+                    fn = self.list(spec)
+                elif isinstance(spec, MapShape):
+                    fn = self.map(spec)
+                else:
+                    fn = self.scalar(spec, timestamp_format or spec.timestamp_format)
+                self._staged[key] = fn
+            except BaseException:
+                if self._depth == 1:  # nothing of a failed compile is kept
+                    self._staged.clear()
+                raise
+            finally:
+                self._depth -= 1
+                if not self._depth:  # the outermost compile: everything it needs is done
+                    self._cache.update(self._staged)
+                    self._staged.clear()
         return fn
 
     def remember(self, shape: str, fn: F) -> None:
         """Cache a structure's function before its members are compiled."""
-        self._cache[(shape, None)] = fn
+        self._staged[(shape, None)] = fn
 
     def member(self, member: Member) -> F:
         """The function for a member's shape, honouring member-level traits."""

@@ -175,6 +175,7 @@ def test_failures_and_rules_unknown_to_ec2_are_reported_with_reasons(
     summary = FleetRunner(
         config(server, action=RevokeRules([SSH]), group_ids=wanted, journal=path)
     ).run()
+    assert not server.errors
     assert not summary.ok
     assert summary.targets == 3
     assert (summary.done, summary.failed, summary.revoked, summary.unknown) == (2, 1, 1, 1), summary
@@ -308,3 +309,53 @@ def test_a_region_that_cannot_be_read_is_reported_and_the_others_finish(
     ]
     assert set(server.revokes) == expected
     assert [r["region"] for r in journal(path) if r["event"] == "lane-failed"] == ["me-south-1"]
+
+
+def test_a_fresh_codec_compiles_safely_under_concurrent_first_use() -> None:
+    # The fleet's threads share clients; their first calls compile the codecs' per-shape
+    # functions concurrently. A half-compiled function must never reach another thread.
+    import sys
+
+    from ec2revoke import codec, shapes
+    from ec2revoke._generated.wire import SERVICE
+
+    request = shapes.RevokeSecurityGroupIngressRequest(
+        group_id="sg-0123456789abcdef0",
+        ip_permissions=[SSH.to_ip_permission(), Rule.tcp(443).from_any_ipv6().to_ip_permission()],
+    )
+    result = shapes.RevokeSecurityGroupIngressResult(
+        return_=True, unknown_ip_permissions=[SSH.to_ip_permission()]
+    )
+    body = codec.to_xml(result)
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+        for _ in range(20):
+            answers = first_uses(codec.Codec(SERVICE), request, result, body)
+            assert answers == [(tuple(codec.to_query(request)), result, body)] * 8
+    finally:
+        sys.setswitchinterval(interval)
+
+
+def first_uses(fresh: Any, request: Any, result: Any, body: bytes) -> list[Any]:
+    """Eight threads' first calls of a fresh codec, all at once."""
+    import threading
+
+    barrier = threading.Barrier(8)
+    answers: list[Any] = []
+
+    def first_use() -> None:
+        barrier.wait()
+        try:
+            query = fresh.to_query(request)
+            parsed = fresh.parse_response("RevokeSecurityGroupIngress", 200, body)
+            answers.append((tuple(query), parsed, fresh.to_xml(result)))
+        except Exception as e:  # the failure under test: report it, do not hang
+            answers.append(e)
+
+    threads = [threading.Thread(target=first_use) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return answers
