@@ -7,7 +7,7 @@ PYTEST_DONT_REWRITE
 # ships a pytest11 plugin (ec2revoke.testing.plugin), and a rewritten module gains
 # helper names; this namespace must stay exactly what __all__ lists.
 
-from ec2revoke import cli, codec, fleet, shapes, testing
+from ec2revoke import codec, shapes
 from ec2revoke._client import UNSIGNED, EC2Client
 from ec2revoke._credentials import StaticCredentials
 from ec2revoke._errors import (
@@ -95,3 +95,19 @@ __all__ = [
     "shapes",
     "testing",
 ]
+
+# The command line, fleet runner and testing kit load on first use: most programs need
+# none of them, and importing them here would add to every program's start-up time.
+_ON_DEMAND = frozenset({"cli", "fleet", "testing"})
+
+
+def __getattr__(name: str) -> object:
+    if name in _ON_DEMAND:
+        import importlib
+
+        return importlib.import_module(f"ec2revoke.{name}")
+    raise AttributeError(f"module 'ec2revoke' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(__all__) | set(globals()) - {n for n in globals() if n.startswith("_")})
