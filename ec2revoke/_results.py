@@ -15,6 +15,3 @@ class DryRunResult:
     operation: str
     request_id: str | None
     message: str
-
-    def __bool__(self) -> bool:
-        return True

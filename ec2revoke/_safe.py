@@ -137,7 +137,9 @@ class SafeRevokes(Operations):
                         group, direction, not_found=tuple(not_found), dry_run=dry_run
                     )
             try:
-                outcome = self._send_revoke(direction, target, merge(pending), dry_run)
+                outcome = self._call(
+                    *_request(direction, target, dry_run, ip_permissions=merge(pending))
+                )
                 break
             except InvalidPermissionNotFound:
                 if not missing_ok:
@@ -193,15 +195,6 @@ class SafeRevokes(Operations):
         if verify:
             report = self._verify(report)
         return report
-
-    def _send_revoke(
-        self,
-        direction: Direction,
-        target: _Target,
-        permissions: list[shapes.IpPermission],
-        dry_run: bool,
-    ) -> Any:
-        return self._call(*_request(direction, target, dry_run, ip_permissions=permissions))
 
     def _call(self, operation: str, request: Any) -> Any:
         """(result, request id), or a DryRunResult."""
