@@ -13,6 +13,9 @@ OPERATIONS: tuple[str, ...] = (
     "AuthorizeSecurityGroupIngress",
     "CreateSecurityGroup",
     "DeleteSecurityGroup",
+    # Whether a group's VPC is the default one decides EC2's answer to a revoke of an
+    # absent rule (UnknownIpPermissions, or InvalidPermission.NotFound): dry runs ask.
+    "DescribeAccountAttributes",
     "DescribeSecurityGroupRules",
     "DescribeSecurityGroups",
     "RevokeSecurityGroupEgress",

@@ -59,6 +59,12 @@ class DeleteSecurityGroupParams(TypedDict, total=False):
     group_name: str | None
 
 
+class DescribeAccountAttributesParams(TypedDict, total=False):
+    """Keyword arguments of describe_account_attributes: the fields of DescribeAccountAttributesRequest."""
+
+    attribute_names: Sequence[str] | None
+
+
 class DescribeSecurityGroupRulesParams(TypedDict, total=False):
     """Keyword arguments of describe_security_group_rules: the fields of DescribeSecurityGroupRulesRequest."""
 
@@ -244,6 +250,39 @@ class Operations:
         """Deletes a security group. With dry_run=True, returns a DryRunResult instead."""
         return self._invoke(
             "DeleteSecurityGroup", shapes.DeleteSecurityGroupRequest, request, params, dry_run
+        )
+
+    @overload
+    def describe_account_attributes(
+        self, request: shapes.DescribeAccountAttributesRequest, /
+    ) -> shapes.DescribeAccountAttributesResult | DryRunResult: ...
+    @overload
+    def describe_account_attributes(
+        self, /, *, dry_run: Literal[True], **params: Unpack[DescribeAccountAttributesParams]
+    ) -> DryRunResult: ...
+    @overload
+    def describe_account_attributes(
+        self,
+        /,
+        *,
+        dry_run: Literal[False] | None = None,
+        **params: Unpack[DescribeAccountAttributesParams],
+    ) -> shapes.DescribeAccountAttributesResult: ...
+    def describe_account_attributes(
+        self,
+        request: shapes.DescribeAccountAttributesRequest | None = None,
+        /,
+        *,
+        dry_run: bool | None = None,
+        **params: Any,
+    ) -> Any:
+        """Describes attributes of your Amazon Web Services account. With dry_run=True, returns a DryRunResult instead."""
+        return self._invoke(
+            "DescribeAccountAttributes",
+            shapes.DescribeAccountAttributesRequest,
+            request,
+            params,
+            dry_run,
         )
 
     @overload

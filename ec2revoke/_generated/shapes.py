@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from ec2revoke._schema import freeze_sequences
 
 __all__ = [
+    "AccountAttribute",
+    "AccountAttributeValue",
     "AuthorizeSecurityGroupEgressRequest",
     "AuthorizeSecurityGroupEgressResult",
     "AuthorizeSecurityGroupIngressRequest",
@@ -17,6 +19,8 @@ __all__ = [
     "CreateSecurityGroupResult",
     "DeleteSecurityGroupRequest",
     "DeleteSecurityGroupResult",
+    "DescribeAccountAttributesRequest",
+    "DescribeAccountAttributesResult",
     "DescribeSecurityGroupRulesRequest",
     "DescribeSecurityGroupRulesResult",
     "DescribeSecurityGroupsRequest",
@@ -38,6 +42,27 @@ __all__ = [
     "TagSpecification",
     "UserIdGroupPair",
 ]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AccountAttribute:
+    """Describes an account attribute."""
+
+    attribute_name: str | None = None
+    """The name of the account attribute."""
+    attribute_values: Sequence[AccountAttributeValue] | None = None
+    """The values for the account attribute."""
+
+    def __post_init__(self) -> None:
+        freeze_sequences(self, ("attribute_values",))
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AccountAttributeValue:
+    """Describes a value of an account attribute."""
+
+    attribute_value: str | None = None
+    """The value of the attribute."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -180,6 +205,30 @@ class DeleteSecurityGroupResult:
     """Returns true if the request succeeds; otherwise, returns an error."""
     group_id: str | None = None
     """The ID of the deleted security group."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DescribeAccountAttributesRequest:
+    """The DescribeAccountAttributesRequest shape."""
+
+    dry_run: bool | None = None
+    """Checks whether you have the required permissions for the action, without actually making the request, and provides an error response."""
+    attribute_names: Sequence[str] | None = None
+    """The account attribute names."""
+
+    def __post_init__(self) -> None:
+        freeze_sequences(self, ("attribute_names",))
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DescribeAccountAttributesResult:
+    """The DescribeAccountAttributesResult shape."""
+
+    account_attributes: Sequence[AccountAttribute] | None = None
+    """Information about the account attributes."""
+
+    def __post_init__(self) -> None:
+        freeze_sequences(self, ("account_attributes",))
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -9,6 +9,43 @@ SERVICE = Service(
     api_version="2016-11-15",
     xml_namespace="http://ec2.amazonaws.com/doc/2016-11-15/",
     shapes={
+        "AccountAttribute": Structure(
+            shapes.AccountAttribute,
+            (
+                Member(
+                    "attribute_name",
+                    "AttributeName",
+                    "String",
+                    query="AttributeName",
+                    xml="attributeName",
+                ),
+                Member(
+                    "attribute_values",
+                    "AttributeValues",
+                    "AccountAttributeValueList",
+                    query="AttributeValueSet",
+                    xml="attributeValueSet",
+                ),
+            ),
+        ),
+        "AccountAttributeList": ListShape("AccountAttribute", member_xml="item"),
+        "AccountAttributeName": Scalar("string", enum=("supported-platforms", "default-vpc")),
+        "AccountAttributeNameStringList": ListShape(
+            "AccountAttributeName", member_xml="attributeName"
+        ),
+        "AccountAttributeValue": Structure(
+            shapes.AccountAttributeValue,
+            (
+                Member(
+                    "attribute_value",
+                    "AttributeValue",
+                    "String",
+                    query="AttributeValue",
+                    xml="attributeValue",
+                ),
+            ),
+        ),
+        "AccountAttributeValueList": ListShape("AccountAttributeValue", member_xml="item"),
         "AuthorizeSecurityGroupEgressRequest": Structure(
             shapes.AuthorizeSecurityGroupEgressRequest,
             (
@@ -191,6 +228,31 @@ SERVICE = Service(
             (
                 Member("return_", "Return", "Boolean", query="Return", xml="return"),
                 Member("group_id", "GroupId", "SecurityGroupId", query="GroupId", xml="groupId"),
+            ),
+        ),
+        "DescribeAccountAttributesRequest": Structure(
+            shapes.DescribeAccountAttributesRequest,
+            (
+                Member("dry_run", "DryRun", "Boolean", query="DryRun", xml="dryRun"),
+                Member(
+                    "attribute_names",
+                    "AttributeNames",
+                    "AccountAttributeNameStringList",
+                    query="AttributeName",
+                    xml="attributeName",
+                ),
+            ),
+        ),
+        "DescribeAccountAttributesResult": Structure(
+            shapes.DescribeAccountAttributesResult,
+            (
+                Member(
+                    "account_attributes",
+                    "AccountAttributes",
+                    "AccountAttributeList",
+                    query="AccountAttributeSet",
+                    xml="accountAttributeSet",
+                ),
             ),
         ),
         "DescribeSecurityGroupRulesMaxResults": Scalar("integer"),
@@ -832,6 +894,13 @@ SERVICE = Service(
             "delete_security_group",
             "DeleteSecurityGroupRequest",
             "DeleteSecurityGroupResult",
+            (),
+        ),
+        "DescribeAccountAttributes": Operation(
+            "DescribeAccountAttributes",
+            "describe_account_attributes",
+            "DescribeAccountAttributesRequest",
+            "DescribeAccountAttributesResult",
             (),
         ),
         "DescribeSecurityGroupRules": Operation(
