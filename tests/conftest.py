@@ -60,3 +60,9 @@ def _assert_signatures_checked(url: str) -> None:
     finally:
         ec2.close()
     assert refused.value.response["Error"]["Code"] == "AuthFailure", refused.value.response
+
+
+# --- fixtures of the safe-revoke tests (moto-wired and canned clients) -------------------
+
+from tests.safe_canned import client, sleeps, stubber  # noqa: E402, F401
+from tests.safe_wired import new_group, prefix_list, wired  # noqa: E402, F401
