@@ -1,9 +1,13 @@
 """The two halves of a rule: Port (what traffic) and Peer (from or to where).
 
-Both are frozen, checked when made, and normalised the way EC2 stores them: ``all``
-is ``-1``, protocol numbers 6/17/1/58 are tcp/udp/icmp/icmpv6, protocols without
-ports (``-1``, or a number other than those four) carry none, and a CIDR block is
-its network address. ``covers`` answers "does this allow everything that allows?".
+Both are frozen, checked when made, and normalised the way EC2 stores them (F15):
+``all`` is ``-1``, protocol numbers 6/17/1/58 are tcp/udp/icmp/icmpv6, protocols without
+ports (``-1``, or a number other than those four) carry none, ICMPv6 without a range is
+every type and code (-1/-1), and a CIDR block is its network address. So two spellings
+of one EC2 rule are equal. ``covers`` answers "does this allow everything that allows?".
+
+``Port.listed``/``Peer.listed`` read what EC2 returns: normalised the same way, never
+checked, since what EC2 lists is data to read, whatever it holds.
 """
 
 from __future__ import annotations
@@ -31,6 +35,23 @@ def _port_number(value: int, what: str) -> int:
     return value
 
 
+def _normal_port(
+    protocol: str, from_port: int | None, to_port: int | None
+) -> tuple[str, int | None, int | None]:
+    """A protocol and range as EC2 stores them; text EC2 would not take is kept as given."""
+    number = protocol_number(protocol) if isinstance(protocol, str) else None
+    if number is None:
+        return str(protocol).strip().lower(), from_port, to_port
+    name = _NAMES.get(number, str(number))
+    if name not in _PORTED and name not in _ICMP:
+        # EC2 ignores ports for these protocols; keeping none makes equal rules equal.
+        return name, None, None
+    if name == "icmpv6" and from_port is None and to_port is None:
+        # EC2 lets ICMPv6 leave the range out and stores that as every type and code.
+        return name, -1, -1
+    return name, from_port, to_port
+
+
 @dataclass(frozen=True, slots=True)
 class Port:
     """A protocol and its port range (for ICMP: type in from_port, code in to_port)."""
@@ -56,17 +77,12 @@ class Port:
     WINRM_HTTPS: ClassVar[Port]
 
     def __post_init__(self) -> None:
-        number = protocol_number(self.protocol) if isinstance(self.protocol, str) else None
-        if number is None:
+        if not isinstance(self.protocol, str) or protocol_number(self.protocol) is None:
             raise _invalid(
                 f"unknown protocol {self.protocol!r}: use tcp, udp, icmp, icmpv6, all (-1) "
                 "or a protocol number 0-255"
             )
-        name = _NAMES.get(number, str(number))
-        from_port, to_port = self.from_port, self.to_port
-        if name not in _PORTED and name not in _ICMP:
-            # EC2 ignores ports for these protocols; keeping none makes equal rules equal.
-            from_port = to_port = None
+        name, from_port, to_port = _normal_port(self.protocol, self.from_port, self.to_port)
         for what, value in (("from_port", from_port), ("to_port", to_port)):
             if value is not None:
                 _port_number(value, what)
@@ -77,7 +93,7 @@ class Port:
             raise _invalid(
                 "ICMP needs a type and a code (-1 for all), e.g. Rule.icmp(3, 4) or Rule.all_icmp()"
             )
-        if name == "icmpv6" and (from_port is None) != (to_port is None):
+        if name == "icmpv6" and (from_port is None or to_port is None):
             raise _invalid("ICMPv6 needs both a type and a code (-1 for all), or neither")
         problem = check_ports(name, from_port, to_port)
         if problem:
@@ -85,6 +101,16 @@ class Port:
         object.__setattr__(self, "protocol", name)
         object.__setattr__(self, "from_port", from_port)
         object.__setattr__(self, "to_port", to_port)
+
+    @classmethod
+    def listed(cls, protocol: str | None, from_port: int | None, to_port: int | None) -> Port:
+        """A port as EC2 lists it: normalised, never refused."""
+        port = object.__new__(cls)
+        name, low, high = _normal_port(protocol or "-1", from_port, to_port)
+        object.__setattr__(port, "protocol", name)
+        object.__setattr__(port, "from_port", low)
+        object.__setattr__(port, "to_port", high)
+        return port
 
     @staticmethod
     def tcp(port: int, to_port: int | None = None) -> Port:
@@ -130,9 +156,10 @@ class Port:
         if self.from_port is None or other.from_port is None:
             # No ports: the whole protocol.
             return self.from_port is None
-        assert self.to_port is not None
-        assert other.to_port is not None
-        return self.from_port <= other.from_port and other.to_port <= self.to_port
+        # A listed rule may lack its upper bound; it then stands for its one port.
+        high = self.from_port if self.to_port is None else self.to_port
+        other_high = other.from_port if other.to_port is None else other.to_port
+        return self.from_port <= other.from_port and other_high <= high
 
     def __str__(self) -> str:
         label = _LABELS.get(self.protocol, f"protocol {self.protocol}")
@@ -203,9 +230,7 @@ class Peer:
             problem = check_cidr(self.cidr, version=6 if ":" in self.cidr else 4)
             if problem:
                 raise _invalid(problem)
-            # EC2 stores the network address: 10.0.0.1/8 is 10.0.0.0/8 there.
-            network = ipaddress.ip_network(self.cidr, strict=False)
-            object.__setattr__(self, "cidr", str(network))
+            object.__setattr__(self, "cidr", _network(self.cidr))
         if self.group_id is not None and not (
             isinstance(self.group_id, str) and self.group_id.startswith("sg-")
         ):
@@ -214,6 +239,38 @@ class Peer:
             isinstance(self.prefix_list_id, str) and self.prefix_list_id.startswith("pl-")
         ):
             raise _invalid(f"{self.prefix_list_id!r} is not a prefix list ID (pl-...)")
+
+    @classmethod
+    def listed(
+        cls,
+        *,
+        cidr: str | None = None,
+        group_id: str | None = None,
+        user_id: str | None = None,
+        vpc_id: str | None = None,
+        peering_connection_id: str | None = None,
+        prefix_list_id: str | None = None,
+    ) -> Peer:
+        """A peer as EC2 lists it: the first of CIDR, prefix list or group it names,
+        normalised where it can be, never refused."""
+        peer = object.__new__(cls)
+        values = dict.fromkeys(
+            ("cidr", "group_id", "user_id", "vpc_id", "peering_connection_id", "prefix_list_id")
+        )
+        if cidr is not None:
+            values["cidr"] = _network(cidr)
+        elif prefix_list_id is not None:
+            values["prefix_list_id"] = prefix_list_id
+        elif group_id is not None:
+            values.update(
+                group_id=group_id,
+                user_id=user_id,
+                vpc_id=vpc_id,
+                peering_connection_id=peering_connection_id,
+            )
+        for name, value in values.items():
+            object.__setattr__(peer, name, value)
+        return peer
 
     @property
     def ip_version(self) -> int | None:
@@ -225,7 +282,10 @@ class Peer:
     def covers(self, other: Peer) -> bool:
         """Whether this peer includes every address ``other`` stands for."""
         if self.cidr is not None and other.cidr is not None:
-            mine, theirs = ipaddress.ip_network(self.cidr), ipaddress.ip_network(other.cidr)
+            try:
+                mine, theirs = ipaddress.ip_network(self.cidr), ipaddress.ip_network(other.cidr)
+            except ValueError:  # a block EC2 listed that is not one: it covers only itself
+                return self.cidr == other.cidr
             return mine.version == theirs.version and theirs.subnet_of(mine)  # type: ignore[arg-type]
         if self.group_id is not None:
             # Group IDs are unique across accounts, so an owner left out (as in a pattern;
@@ -242,6 +302,14 @@ class Peer:
             owner = f" (account {self.user_id})" if self.user_id else ""
             return f"{self.group_id}{owner}"
         return f"prefix list {self.prefix_list_id}"
+
+
+def _network(cidr: str) -> str:
+    """The block as EC2 stores it (10.0.0.1/8 is 10.0.0.0/8); text that is none, as given."""
+    try:
+        return str(ipaddress.ip_network(cidr.strip(), strict=False))
+    except ValueError:
+        return cidr
 
 
 ANY_IPV4 = "0.0.0.0/0"

@@ -8,7 +8,8 @@
 Every step returns a new frozen Rule and checks its input at once, with a message
 that says what to write instead. ``to_ip_permission()`` gives the EC2 shape;
 ``Rule.from_ip_permission()`` and ``Rule.from_security_group_rule()`` read EC2's
-shapes back.
+shapes back, normalised but never refused: what EC2 lists is data, whatever it holds
+(a description from before today's character rules, say).
 """
 
 from __future__ import annotations
@@ -233,48 +234,53 @@ class Rule:
     def from_ip_permission(
         permission: shapes.IpPermission, *, egress: bool = False
     ) -> tuple[Rule, ...]:
-        """The rules an IpPermission holds, one per peer."""
-        port = Port(permission.ip_protocol or "-1", permission.from_port, permission.to_port)
+        """The rules an IpPermission holds, one per peer, as EC2 stores them."""
+        port = Port.listed(permission.ip_protocol, permission.from_port, permission.to_port)
         rules: list[Rule] = []
         for r in permission.ip_ranges or ():
-            rules.append(Rule(port, Peer(cidr=r.cidr_ip), r.description, egress))
+            rules.append(_listed(port, Peer.listed(cidr=r.cidr_ip), r.description, egress))
         for r6 in permission.ipv6_ranges or ():
-            rules.append(Rule(port, Peer(cidr=r6.cidr_ipv6), r6.description, egress))
+            rules.append(_listed(port, Peer.listed(cidr=r6.cidr_ipv6), r6.description, egress))
         for pl in permission.prefix_list_ids or ():
-            rules.append(Rule(port, Peer(prefix_list_id=pl.prefix_list_id), pl.description, egress))
+            peer = Peer.listed(prefix_list_id=pl.prefix_list_id)
+            rules.append(_listed(port, peer, pl.description, egress))
         for g in permission.user_id_group_pairs or ():
-            peer = Peer(
+            peer = Peer.listed(
                 group_id=g.group_id,
                 user_id=g.user_id,
                 vpc_id=g.vpc_id,
                 peering_connection_id=g.vpc_peering_connection_id,
             )
-            rules.append(Rule(port, peer, g.description, egress))
+            rules.append(_listed(port, peer, g.description, egress))
         if not rules:
-            rules.append(Rule(port, None, None, egress))
+            rules.append(_listed(port, None, None, egress))
         return tuple(rules)
 
     @staticmethod
     def from_security_group_rule(rule: shapes.SecurityGroupRule) -> Rule:
         """A rule as DescribeSecurityGroupRules reports it."""
-        port = Port(rule.ip_protocol or "-1", rule.from_port, rule.to_port)
-        ref = rule.referenced_group_info
-        if rule.cidr_ipv4 is not None:
-            peer: Peer | None = Peer(cidr=rule.cidr_ipv4)
-        elif rule.cidr_ipv6 is not None:
-            peer = Peer(cidr=rule.cidr_ipv6)
-        elif rule.prefix_list_id is not None:
-            peer = Peer(prefix_list_id=rule.prefix_list_id)
-        elif ref is not None and ref.group_id is not None:
-            peer = Peer(
-                group_id=ref.group_id,
-                user_id=ref.user_id,
-                vpc_id=ref.vpc_id,
-                peering_connection_id=ref.vpc_peering_connection_id,
-            )
-        else:
-            peer = None
-        return Rule(port, peer, rule.description, bool(rule.is_egress))
+        port = Port.listed(rule.ip_protocol, rule.from_port, rule.to_port)
+        ref = rule.referenced_group_info or shapes.ReferencedSecurityGroup()
+        peer = _listed_peer(
+            cidr=rule.cidr_ipv4 or rule.cidr_ipv6,
+            prefix_list_id=rule.prefix_list_id,
+            group_id=ref.group_id,
+            user_id=ref.user_id,
+            vpc_id=ref.vpc_id,
+            peering_connection_id=ref.vpc_peering_connection_id,
+        )
+        return _listed(port, peer, rule.description, bool(rule.is_egress))
+
+    @staticmethod
+    def from_revoked_rule(rule: shapes.RevokedSecurityGroupRule) -> Rule:
+        """A rule as a revoke's RevokedSecurityGroupRules names it."""
+        port = Port.listed(rule.ip_protocol, rule.from_port, rule.to_port)
+        peer = _listed_peer(
+            cidr=rule.cidr_ipv4 or rule.cidr_ipv6,
+            prefix_list_id=rule.prefix_list_id,
+            group_id=rule.referenced_group_id,
+        )
+        return _listed(port, peer, rule.description, bool(rule.is_egress))
 
     def allows(self, pattern: Rule) -> bool:
         """Whether this rule lets through all the traffic ``pattern`` describes.
@@ -291,7 +297,7 @@ class Rule:
 
     def same_rule(self, other: Rule) -> bool:
         """The same rule as EC2 identifies it: protocol, ports and peer (not the description)."""
-        return self.port == other.port and _peer_key(self.peer) == _peer_key(other.peer)
+        return identity(self) == identity(other)
 
     # -- showing it --------------------------------------------------------------------
 
@@ -310,18 +316,47 @@ class Rule:
         return f"<code>Rule</code> {html.escape(str(self))}"
 
 
-def _peer_key(peer: Peer | None) -> tuple[Any, ...]:
-    # EC2 identifies a group peer by group (and owner), not by VPC or peering details.
+RuleKey = tuple[Port, str | None, str | None, str | None]
+
+
+def identity(rule: Rule) -> RuleKey:
+    """What EC2 tells one rule of a group apart by (F4): protocol, ports and peer.
+
+    Not the description, and for a group peer only the group: group IDs are unique
+    across accounts, and EC2 may leave the owner out of what it reports.
+    """
+    peer = rule.peer
     if peer is None:
-        return ()
-    return (peer.cidr, peer.group_id, peer.user_id, peer.prefix_list_id)
+        return (rule.port, None, None, None)
+    return (rule.port, peer.cidr, peer.prefix_list_id, peer.group_id)
 
 
-def merge(rules: Iterable[Rule]) -> list[shapes.IpPermission]:
+def _listed(port: Port, peer: Peer | None, description: str | None, egress: bool) -> Rule:
+    # EC2's own data: built without the checks a request gets.
+    rule = object.__new__(Rule)
+    for name, value in (
+        ("port", port),
+        ("peer", peer),
+        ("description", description),
+        ("egress", egress),
+    ):
+        object.__setattr__(rule, name, value)
+    return rule
+
+
+def _listed_peer(**names: str | None) -> Peer | None:
+    """The peer EC2 names, or None when it names none."""
+    if all(names.get(k) is None for k in ("cidr", "prefix_list_id", "group_id")):
+        return None
+    return Peer.listed(**names)
+
+
+def merge(rules: Iterable[Rule], *, descriptions: bool = True) -> list[shapes.IpPermission]:
     """As few IpPermissions as hold all the rules.
 
     Rules with the same port share one permission; a security-group peer never shares
-    one with a CIDR range, because EC2 refuses that mix.
+    one with a CIDR range, because EC2 refuses that mix. ``descriptions=False`` leaves
+    descriptions out, as a revoke may (EC2 matches a rule without its description).
     """
     groups: dict[tuple[Port, bool], list[Rule]] = {}
     for rule in rules:
@@ -332,6 +367,8 @@ def merge(rules: Iterable[Rule]) -> list[shapes.IpPermission]:
         groups.setdefault((rule.port, rule.peer.group_id is not None), []).append(rule)
     permissions = []
     for (port, _), members in groups.items():
+        if not descriptions:
+            members = [_listed(r.port, r.peer, None, r.egress) for r in members]
         ip_ranges = [
             shapes.IpRange(cidr_ip=r.peer.cidr, description=r.description)
             for r in members

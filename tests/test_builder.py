@@ -95,8 +95,8 @@ def test_factories(rule: Rule, expected: tuple[str, int | None, int | None], tex
         (Rule.protocol("icmp", 8, -1), ("icmp", 8, -1), "ICMP type 8 all codes"),
         (Rule.protocol(58, 128, 0), ("icmpv6", 128, 0), "ICMPv6 type 128 code 0"),
         (Rule.protocol("58", -1, -1), ("icmpv6", -1, -1), "all ICMPv6"),
-        # EC2 documents the range as optional for ICMPv6: then every type and code.
-        (Rule.protocol("icmpv6"), ("icmpv6", None, None), "ICMPv6"),
+        # EC2 documents the range as optional for ICMPv6, and stores it as -1/-1 (F15).
+        (Rule.protocol("icmpv6"), ("icmpv6", -1, -1), "all ICMPv6"),
         (Rule.protocol("all"), ("-1", None, None), "all traffic"),
         (Rule.protocol("ALL"), ("-1", None, None), "all traffic"),
         (Rule.protocol("-1"), ("-1", None, None), "all traffic"),
@@ -469,7 +469,8 @@ def test_same_rule_is_protocol_ports_and_peer() -> None:
     # Not the description, the VPC or the peering connection, nor the wording.
     assert rule.same_rule(Rule.SSH.to_group(SG, user_id=ACCOUNT, vpc_id=VPC))
     assert rule.same_rule(Rule.tcp(22).from_group(SG, user_id=ACCOUNT, peering_connection_id=PCX))
-    assert not rule.same_rule(Rule.SSH.from_group(SG))
+    # Group IDs are unique across accounts, and EC2 may leave the owner out.
+    assert rule.same_rule(Rule.SSH.from_group(SG))
     assert not rule.same_rule(Rule.SSH.from_group("sg-1", user_id=ACCOUNT))
     assert not rule.same_rule(Rule.tcp(22, 23).from_group(SG, user_id=ACCOUNT))
     assert not rule.same_rule(Rule.SSH)
@@ -777,7 +778,8 @@ def test_icmp_needs_a_type_and_a_code() -> None:
     )
     with pytest.raises(ParamValidationError, match=r"^ICMPv6 needs both a type and a code"):
         Port("icmpv6", 3, None)
-    assert Port("icmpv6").from_port is None  # ICMPv6 may leave both out: all types and codes
+    # ICMPv6 may leave both out: all types and codes, which EC2 stores as -1/-1.
+    assert Port("icmpv6") == Port.icmpv6(-1, -1)
 
 
 def test_protocol_with_one_number_is_a_port_or_an_icmp_type_with_all_codes() -> None:
