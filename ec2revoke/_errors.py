@@ -43,6 +43,8 @@ class EC2Error(Exception):
     operation: str | None
     attempts: int
     """How many attempts the client made before giving up (1 when not retried)."""
+    report: Any = None
+    """From a safe revoke: its RevokeReport as far as it got (what went before the error)."""
 
     def __init__(
         self,
@@ -151,21 +153,31 @@ class RevokeIncomplete(EC2Error):
     to get the report back instead of this error.
     """
 
-    report: Any
-
     def __init__(self, message: str, *, report: Any, operation: str | None = None) -> None:
         super().__init__(message, code="RevokeIncomplete", operation=operation)
         self.report = report
 
 
 class RevokeNotVerified(EC2Error):
-    """After revoking, the group still listed rules that should be gone (``still_present``)."""
+    """After revoking, the group still listed rules that should be gone (``still_present``).
+
+    ``report`` is the revoke's report (what EC2's answer said went, and how long verify
+    waited); the rules may still go, as EC2 can take minutes to show a change.
+    """
 
     still_present: Any
 
-    def __init__(self, message: str, *, still_present: Any, operation: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        still_present: Any,
+        report: Any = None,
+        operation: str | None = None,
+    ) -> None:
         super().__init__(message, code="RevokeNotVerified", operation=operation)
         self.still_present = still_present
+        self.report = report
 
 
 class TransportError(EC2Error):
@@ -228,7 +240,11 @@ class DryRunOperation(ServiceError):
 
 
 class InvalidPermissionNotFound(NotFoundError):
-    """The rule to revoke does not exist in the group (InvalidPermission.NotFound)."""
+    """The rule to revoke does not exist in the group (InvalidPermission.NotFound).
+
+    EC2 then revokes nothing of the request (a group outside the default VPC). From the
+    safe revoke, ``report`` says which of the rules asked for are absent (``not_found``).
+    """
 
 
 class InvalidGroupNotFound(NotFoundError):

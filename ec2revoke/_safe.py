@@ -1,68 +1,81 @@
 """The safe revoke: revokes that never look like success when they were not.
 
-``revoke_ingress``/``revoke_egress`` merge Rules into as few IpPermissions as they
-fit, send one request, and read the answer strictly: anything EC2 lists as
-UnknownIpPermissions raises RevokeIncomplete (unless ``allow_unknown``). With
-``missing_ok``, rules that are not in the group are reported as not found instead
-of failing the call; with ``verify``, the group's rules are read back (with a
-bounded wait for EC2's eventual consistency) and any revoked rule still listed
-raises RevokeNotVerified. ``find_rules``/``revoke_matching`` find rules that allow
-at least a pattern's traffic, and revoke them by rule ID.
+``revoke_ingress``/``revoke_egress`` revoke exactly the Rules given (as EC2 identifies
+a rule: protocol, ports, peer), merged into one request; ``revoke_rule_ids`` revokes by
+ID; ``find_rules``/``revoke_matching`` find every rule that allows at least a pattern's
+traffic and revoke those by ID. EC2's answer is read strictly (see ``_accounting``):
+UnknownIpPermissions raise RevokeIncomplete unless ``allow_unknown``, and a rule the
+answer does not account for is reported unconfirmed, never revoked. ``missing_ok``
+reads the group first and reports absent rules instead of failing; ``verify`` reads
+the group back, backing off as AWS advises, until the rules are gone; ``dry_run`` reads
+the group and predicts EC2's answer per rule, and asks EC2 whether IAM allows the call.
+
+A direction is decided one way everywhere: given, or taken from how a pattern is
+spelled (``.from_*`` inbound, ``.to_*`` outbound); both given and disagreeing is refused.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import replace
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 from ec2revoke import shapes
+from ec2revoke._accounting import ids_outcome, rules_outcome
+from ec2revoke._direction import checked_direction, pattern_direction, spelled, spelling_hint
 from ec2revoke._errors import (
+    AuthError,
+    EC2Error,
+    InvalidGroupNotFound,
     InvalidPermissionNotFound,
     InvalidSecurityGroupRuleIdNotFound,
     ParamValidationError,
+    ResponseError,
     RevokeIncomplete,
     RevokeNotVerified,
+    UnauthorizedOperation,
 )
 from ec2revoke._generated.operations import Operations
-from ec2revoke._ports_peers import Peer, Port
-from ec2revoke._report import Direction, FoundRule, RevokedRule, RevokeReport
+from ec2revoke._report import (
+    DEPENDS_ON_VPC,
+    NOTHING_TO_SEND,
+    PERMISSION_NOT_FOUND,
+    RETURN_TRUE,
+    RULE_ID_NOT_FOUND,
+    UNKNOWN_PERMISSIONS,
+    Direction,
+    FoundRule,
+    Prediction,
+    RevokedRule,
+    RevokeReport,
+)
 from ec2revoke._results import DryRunResult
-from ec2revoke._rule import Rule, merge
+from ec2revoke._rule import Rule, RuleKey, identity, merge
+from ec2revoke._verify import VERIFY_TIMEOUT, verify_delays
 
-# Seconds between reads while waiting for a revoke to show (EC2 is eventually consistent).
-VERIFY_DELAYS = (0.0, 0.5, 1.0, 2.0, 4.0)
 # Rules that vanish between the read and the revoke are looked for again this often.
 MISSING_OK_ROUNDS = 3
 _PAGE = 1000
 
 
-def _rule_of_revoked(r: shapes.RevokedSecurityGroupRule) -> Rule:
-    port = Port(r.ip_protocol or "-1", r.from_port, r.to_port)
-    if r.cidr_ipv4 is not None:
-        peer: Peer | None = Peer(cidr=r.cidr_ipv4)
-    elif r.cidr_ipv6 is not None:
-        peer = Peer(cidr=r.cidr_ipv6)
-    elif r.prefix_list_id is not None:
-        peer = Peer(prefix_list_id=r.prefix_list_id)
-    elif r.referenced_group_id is not None:
-        peer = Peer(group_id=r.referenced_group_id)
-    else:
-        peer = None
-    return Rule(port, peer, r.description, bool(r.is_egress))
+@dataclass(frozen=True, slots=True)
+class _Ask:
+    """How a revoke was asked for."""
 
+    direction: Direction
+    missing_ok: bool = False
+    verify: bool = False
+    verify_timeout: float = VERIFY_TIMEOUT
+    allow_unknown: bool = False
+    dry_run: bool = False
 
-def _same(a: Rule, b: Rule) -> bool:
-    """Whether two rules are the same EC2 rule (protocol, ports, peer)."""
-    if a.port != b.port:
-        return False
-    if a.peer is None or b.peer is None:
-        return a.peer is None and b.peer is None
-    if a.peer.group_id is not None and b.peer.group_id is not None:
-        # EC2 may leave the owner account out of what it reports back.
-        owners = (a.peer.user_id, b.peer.user_id)
-        return a.peer.group_id == b.peer.group_id and (None in owners or owners[0] == owners[1])
-    return a.same_rule(b)
+    def __post_init__(self) -> None:
+        timeout = self.verify_timeout
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout >= 0:
+            raise ParamValidationError(
+                f"verify_timeout is the longest wait in seconds (0 or more), got {timeout!r}"
+            )
 
 
 class SafeRevokes(Operations):
@@ -73,6 +86,10 @@ class SafeRevokes(Operations):
     def _pause(self, seconds: float) -> None:
         raise NotImplementedError
 
+    def _call(self, operation: str, request: Any) -> Any:
+        """(result, request id), or a DryRunResult."""
+        raise NotImplementedError
+
     # -- by rule -------------------------------------------------------------------
 
     def revoke_ingress(
@@ -81,13 +98,13 @@ class SafeRevokes(Operations):
         *rules: Rule,
         missing_ok: bool = False,
         verify: bool = False,
+        verify_timeout: float = VERIFY_TIMEOUT,
         allow_unknown: bool = False,
         dry_run: bool = False,
     ) -> RevokeReport:
         """Revoke inbound rules from a group (an ID, or a name in the default VPC)."""
-        return self._revoke_rules(
-            "ingress", group, rules, missing_ok, verify, allow_unknown, dry_run
-        )
+        ask = _Ask("ingress", missing_ok, verify, verify_timeout, allow_unknown, dry_run)
+        return self._revoke_rules(group, rules, ask)
 
     def revoke_egress(
         self,
@@ -95,96 +112,62 @@ class SafeRevokes(Operations):
         *rules: Rule,
         missing_ok: bool = False,
         verify: bool = False,
+        verify_timeout: float = VERIFY_TIMEOUT,
         allow_unknown: bool = False,
         dry_run: bool = False,
     ) -> RevokeReport:
         """Revoke outbound rules from a group."""
-        return self._revoke_rules(
-            "egress", group, rules, missing_ok, verify, allow_unknown, dry_run
-        )
+        ask = _Ask("egress", missing_ok, verify, verify_timeout, allow_unknown, dry_run)
+        return self._revoke_rules(group, rules, ask)
 
-    def _revoke_rules(
-        self,
-        direction: Direction,
-        group: str,
-        rules: Sequence[Rule],
-        missing_ok: bool,
-        verify: bool,
-        allow_unknown: bool,
-        dry_run: bool,
-    ) -> RevokeReport:
-        if not rules:
-            raise ParamValidationError(f"revoke_{direction}: give at least one Rule to revoke")
-        for rule in rules:
-            if not isinstance(rule, Rule):
-                raise ParamValidationError(
-                    f"revoke_{direction} takes Rule objects, got {type(rule).__name__}; "
-                    "build one with Rule.tcp(22).from_cidr(...)"
-                )
+    def _revoke_rules(self, group: str, rules: Sequence[Rule], ask: _Ask) -> RevokeReport:
+        direction = ask.direction
+        wanted = _requested(rules, direction)
         target = self._target(group, direction)
-        pending, not_found = list(rules), []
-        present: tuple[FoundRule, ...] = ()
+        if ask.dry_run:
+            return self._predict_rules(group, target, wanted, ask)
+        pending, not_found = wanted, []
+        present: dict[RuleKey, FoundRule] = {}
         for _ in range(MISSING_OK_ROUNDS):
-            if missing_ok:
+            if ask.missing_ok:
                 # Read first: revoke only what is there, so the report can say exactly
                 # what went, on any backend (some revoke part of a request, then fail).
-                present = self.find_rules(group, direction=direction)
-                absent = [r for r in pending if not any(_same(f.rule, r) for f in present)]
-                not_found += absent
-                pending = [r for r in pending if r not in absent]
+                present = _by_identity(self.find_rules(group, direction=direction))
+                not_found += [r for r in pending if identity(r) not in present]
+                pending = [r for r in pending if identity(r) in present]
                 if not pending:
-                    return RevokeReport(
-                        group, direction, not_found=tuple(not_found), dry_run=dry_run
-                    )
+                    return RevokeReport(group, direction, not_found=tuple(not_found))
             try:
-                outcome = self._call(
-                    *_request(direction, target, dry_run, ip_permissions=merge(pending))
-                )
+                result, request_id = self._call(*_revoke(direction, target, rules=pending))
                 break
-            except InvalidPermissionNotFound:
-                if not missing_ok:
-                    raise
+            except InvalidPermissionNotFound as error:
+                if not ask.missing_ok:
+                    raise self._nothing_revoked(error, group, direction, pending) from None
         else:
             raise InvalidPermissionNotFound(
                 f"rules kept disappearing while revoking from {group}; run again",
                 code="InvalidPermission.NotFound",
             )
-        if isinstance(outcome, DryRunResult):
-            would = tuple(RevokedRule(r) for r in pending)
-            return RevokeReport(
-                group,
-                direction,
-                would,
-                tuple(not_found),
-                dry_run=True,
-                request_ids=_ids(outcome.request_id),
-            )
-        result, request_id = outcome
-        unknown = tuple(
-            rule
-            for permission in result.unknown_ip_permissions or ()
-            for rule in Rule.from_ip_permission(permission, egress=direction == "egress")
-        )
-        # Rule IDs from EC2's answer; else from the read that missing_ok made.
-        revoked_ids = [
-            (_rule_of_revoked(r), r.security_group_rule_id)
-            for r in result.revoked_security_group_rules or ()
-        ] + [(f.rule, f.rule_id) for f in present]
-        revoked = tuple(
-            RevokedRule(r, next((rid for rr, rid in revoked_ids if _same(rr, r)), None))
-            for r in pending
-            if not any(_same(u, r) for u in unknown)
+        ids = {key: found.rule_id for key, found in present.items()}
+        revoked, unconfirmed, unknown = rules_outcome(
+            result, pending, ids, egress=direction == "egress"
         )
         report = RevokeReport(
-            group, direction, revoked, tuple(not_found), unknown, request_ids=_ids(request_id)
+            group,
+            direction,
+            revoked,
+            tuple(not_found),
+            unknown,
+            request_ids=_ids(request_id),
+            unconfirmed=unconfirmed,
         )
-        if result.return_ is not True and not unknown:
+        if result.return_ is not True:
             raise RevokeIncomplete(
-                f"EC2 answered Return={result.return_} to the revoke on {group}: nothing is known to be revoked",
-                # Not a single rule is known to have gone: the report must not say otherwise.
-                report=replace(report, revoked=()),
+                f"EC2 answered Return={result.return_} to the revoke on {group}: nothing is "
+                "known to be revoked; read the group (find_rules) to see what is there",
+                report=report,
             )
-        if unknown and not allow_unknown:
+        if unknown and not ask.allow_unknown:
             listed = "; ".join(str(r) for r in unknown)
             raise RevokeIncomplete(
                 f"EC2 did not revoke {len(unknown)} of the rules asked for on {group} "
@@ -192,13 +175,72 @@ class SafeRevokes(Operations):
                 "(find_rules lists them), or pass allow_unknown=True to get a report instead",
                 report=report,
             )
-        if verify:
-            report = self._verify(report)
-        return report
+        return self._verify(report, ask.verify_timeout) if ask.verify else report
 
-    def _call(self, operation: str, request: Any) -> Any:
-        """(result, request id), or a DryRunResult."""
-        raise NotImplementedError
+    def _nothing_revoked(
+        self,
+        error: InvalidPermissionNotFound,
+        group: str,
+        direction: Direction,
+        sent: Sequence[Rule],
+    ) -> InvalidPermissionNotFound:
+        """EC2's all-or-nothing answer (F2), saying which rules asked for are absent."""
+        present = _by_identity(self.find_rules(group, direction=direction))
+        absent = [r for r in sent if identity(r) not in present]
+        missing = (
+            f"{len(absent)} of the {len(sent)} rule(s) asked for are not in {group}: "
+            + "; ".join(str(r) for r in absent)
+            if absent
+            else f"every rule asked for is listed in {group} now (it may have been added since)"
+        )
+        explained = InvalidPermissionNotFound(
+            f"{error.message.rstrip('.')}. Nothing was revoked: EC2 revokes none of a request "
+            f"that names an absent rule. {missing}. Pass missing_ok=True to revoke the rules "
+            "that are there and report the others",
+            code=error.code,
+            request_id=error.request_id,
+            status=error.status,
+            operation=error.operation,
+        )
+        explained.attempts = error.attempts
+        explained.report = RevokeReport(
+            group, direction, not_found=tuple(absent), request_ids=_ids(error.request_id)
+        )
+        return explained
+
+    def _predict_rules(
+        self, group: str, target: _Target, wanted: Sequence[Rule], ask: _Ask
+    ) -> RevokeReport:
+        present = _by_identity(self.find_rules(group, direction=ask.direction))
+        here = tuple(
+            RevokedRule(r, present[identity(r)].rule_id) for r in wanted if identity(r) in present
+        )
+        absent = tuple(r for r in wanted if identity(r) not in present)
+        to_send = [r for r in wanted if identity(r) in present] if ask.missing_ok else wanted
+        vpc_id, default = None, None
+        if absent and not ask.missing_ok:
+            vpc_id, default = self._vpc_of(group)
+            answer = (
+                DEPENDS_ON_VPC
+                if default is None
+                else UNKNOWN_PERMISSIONS
+                if default
+                else PERMISSION_NOT_FOUND
+            )
+        else:
+            answer = RETURN_TRUE if to_send else NOTHING_TO_SEND
+        permitted = (
+            self._permitted(*_revoke(ask.direction, target, rules=to_send, dry_run=True))
+            if to_send
+            else None
+        )
+        prediction = Prediction(answer, permitted, vpc_id, default)
+        if answer == UNKNOWN_PERMISSIONS:
+            return RevokeReport(
+                group, ask.direction, here, unknown=absent, dry_run=True, prediction=prediction
+            )
+        goes = here if answer in (RETURN_TRUE, NOTHING_TO_SEND) else ()
+        return RevokeReport(group, ask.direction, goes, absent, dry_run=True, prediction=prediction)
 
     # -- by rule ID ----------------------------------------------------------------
 
@@ -209,20 +251,48 @@ class SafeRevokes(Operations):
         direction: Direction = "ingress",
         missing_ok: bool = False,
         verify: bool = False,
+        verify_timeout: float = VERIFY_TIMEOUT,
         dry_run: bool = False,
     ) -> RevokeReport:
         """Revoke rules by their IDs (sgr-...) from a group."""
-        return self._revoke_ids(group, rule_ids, direction, missing_ok, verify, dry_run, None)
+        ask = _Ask(
+            checked_direction(direction), missing_ok, verify, verify_timeout, dry_run=dry_run
+        )
+        return self._revoke_ids(group, rule_ids, ask, None)
+
+    def revoke_found(
+        self,
+        found: Iterable[FoundRule],
+        *,
+        verify: bool = False,
+        verify_timeout: float = VERIFY_TIMEOUT,
+        dry_run: bool = False,
+    ) -> RevokeReport:
+        """Revoke exactly the rules ``find_rules`` listed (of one group and direction), by ID.
+
+        A rule gone since it was listed is reported as not found, not as an error.
+        """
+        rules = tuple(found)
+        if not rules or not all(isinstance(f, FoundRule) for f in rules):
+            raise ParamValidationError(
+                "revoke_found takes the FoundRules that find_rules lists (at least one)"
+            )
+        where = {(f.group_id, f.direction) for f in rules}
+        if len(where) > 1:
+            raise ParamValidationError(
+                "revoke_found revokes from one group and direction per call; "
+                f"these rules are of {sorted(where)}"
+            )
+        ((group_id, direction),) = where
+        ask = _Ask(direction, True, verify, verify_timeout, dry_run=dry_run)
+        return self._revoke_ids(group_id, [f.rule_id for f in rules], ask, rules)
 
     def _revoke_ids(
         self,
         group: str,
         rule_ids: Sequence[str],
-        direction: Direction,
-        missing_ok: bool,
-        verify: bool,
-        dry_run: bool,
-        known: dict[str, Rule] | None,
+        ask: _Ask,
+        listed: Sequence[FoundRule] | None,
     ) -> RevokeReport:
         if not rule_ids:
             raise ParamValidationError("revoke_rule_ids: give at least one rule ID (sgr-...)")
@@ -231,79 +301,101 @@ class SafeRevokes(Operations):
             raise ParamValidationError(
                 f"revoke_rule_ids: {bad!r} are not security group rule IDs (sgr-...)"
             )
+        direction = ask.direction
         target = self._target(group, direction)
         pending, not_found = list(dict.fromkeys(rule_ids)), []
         # A caller that has just read the rules (revoke_matching) saves the first read.
-        fresh = known is not None
-        known = dict(known or {})
+        fresh = listed is not None
+        known = {f.rule_id: f.rule for f in listed or ()}
+        if ask.dry_run:
+            return self._predict_ids(group, target, pending, ask, known if fresh else None)
         for _ in range(MISSING_OK_ROUNDS):
-            if missing_ok:
-                if fresh:
-                    present, fresh = dict(known), False
-                else:
-                    present = {
-                        f.rule_id: f.rule for f in self.find_rules(group, direction=direction)
-                    }
-                known.update(present)
-                not_found += [r for r in pending if r not in present]
-                pending = [r for r in pending if r in present]
+            if ask.missing_ok:
+                if not fresh:
+                    listed = self.find_rules(group, direction=direction)
+                    known = {f.rule_id: f.rule for f in listed}
+                fresh = False
+                not_found += [r for r in pending if r not in known]
+                pending = [r for r in pending if r in known]
                 if not pending:
-                    return RevokeReport(
-                        group, direction, not_found=tuple(not_found), dry_run=dry_run
-                    )
+                    return RevokeReport(group, direction, not_found=tuple(not_found))
             try:
-                outcome = self._call(
-                    *_request(direction, target, dry_run, security_group_rule_ids=pending)
-                )
+                result, request_id = self._call(*_revoke(direction, target, rule_ids=pending))
                 break
             except InvalidSecurityGroupRuleIdNotFound:
-                if not missing_ok:
+                if not ask.missing_ok:
                     raise
         else:
             raise InvalidSecurityGroupRuleIdNotFound(
                 f"rules kept disappearing while revoking from {group}; run again",
                 code="InvalidSecurityGroupRuleId.NotFound",
             )
-        if isinstance(outcome, DryRunResult):
-            if not known:
-                known = {f.rule_id: f.rule for f in self.find_rules(group, direction=direction)}
-            would = tuple(RevokedRule(known.get(r), r) for r in pending)
-            return RevokeReport(
-                group,
-                direction,
-                would,
-                tuple(not_found),
-                dry_run=True,
-                request_ids=_ids(outcome.request_id),
-            )
-        result, request_id = outcome
-        by_id = {
-            r.security_group_rule_id: _rule_of_revoked(r)
-            for r in result.revoked_security_group_rules or ()
-        }
-        revoked = tuple(RevokedRule(by_id.get(r) or known.get(r), r) for r in pending)
+        revoked, unconfirmed = ids_outcome(result, pending, known)
+        report = RevokeReport(
+            group,
+            direction,
+            revoked,
+            tuple(not_found),
+            request_ids=_ids(request_id),
+            unconfirmed=unconfirmed,
+        )
         if result.return_ is not True:
             raise RevokeIncomplete(
-                f"EC2 answered Return={result.return_} to revoking {pending} from {group}",
-                report=RevokeReport(group, direction, not_found=tuple(not_found)),
+                f"EC2 answered Return={result.return_} to revoking {pending} from {group}: "
+                "nothing is known to be revoked; read the group (find_rules) to see what is there",
+                report=report,
             )
-        report = RevokeReport(
-            group, direction, revoked, tuple(not_found), request_ids=_ids(request_id)
+        return self._verify(report, ask.verify_timeout) if ask.verify else report
+
+    def _predict_ids(
+        self,
+        group: str,
+        target: _Target,
+        rule_ids: Sequence[str],
+        ask: _Ask,
+        known: dict[str, Rule] | None,
+    ) -> RevokeReport:
+        if known is None:
+            known = {f.rule_id: f.rule for f in self.find_rules(group, direction=ask.direction)}
+        here = tuple(RevokedRule(known[r], r) for r in rule_ids if r in known)
+        absent = tuple(r for r in rule_ids if r not in known)
+        to_send = [r for r in rule_ids if r in known] if ask.missing_ok else list(rule_ids)
+        if absent and not ask.missing_ok:
+            answer = RULE_ID_NOT_FOUND  # one unknown ID fails the whole call (F7)
+        else:
+            answer = RETURN_TRUE if to_send else NOTHING_TO_SEND
+        permitted = (
+            self._permitted(*_revoke(ask.direction, target, rule_ids=to_send, dry_run=True))
+            if to_send
+            else None
         )
-        return self._verify(report) if verify else report
+        return RevokeReport(
+            group,
+            ask.direction,
+            here if answer != RULE_ID_NOT_FOUND else (),
+            absent,
+            dry_run=True,
+            prediction=Prediction(answer, permitted),
+        )
 
     # -- finding -------------------------------------------------------------------
 
     def find_rules(
-        self, group: str, matching: Rule | None = None, *, direction: Direction | None = None
+        self,
+        group: str,
+        matching: Rule | Iterable[Rule] | None = None,
+        *,
+        direction: Direction | None = None,
     ) -> tuple[FoundRule, ...]:
-        """The group's rules (every page), optionally only those that allow ``matching``'s traffic.
+        """The group's rules (every page), optionally only those that allow ``matching``'s
+        traffic (a Rule, or several: rules that allow any of them).
 
-        With a pattern that has a peer and no ``direction``, the pattern's spelling picks
-        the direction: ``.from_*`` looks at inbound rules, ``.to_*`` at outbound ones.
+        Without ``direction``, a pattern's spelling picks it (``.from_*`` inbound rules,
+        ``.to_*`` outbound ones); with neither, both directions are listed. A group that
+        does not exist raises InvalidGroupNotFound.
         """
-        if direction is None and matching is not None and matching.peer is not None:
-            direction = "egress" if matching.egress else "ingress"
+        patterns = _patterns(matching, "find_rules")
+        direction = pattern_direction(patterns, direction, "find_rules", required=False)
         group_id = self._group_id(group)
         found: list[FoundRule] = []
         token: str | None = None
@@ -325,43 +417,48 @@ class SafeRevokes(Operations):
             token = page.next_token
             if not token:
                 break
+        if not found and group_id == group:
+            # A filter that matches nothing is no error to EC2: ask for the group itself,
+            # so a group that does not exist is never read as one without rules (F8).
+            self._security_group(group_ids=[group_id])
         return tuple(
             f
             for f in found
             if (direction is None or f.direction == direction)
-            and (matching is None or f.rule.allows(matching))
+            and (not patterns or any(f.rule.allows(p) for p in patterns))
         )
 
     def revoke_matching(
         self,
         group: str,
-        matching: Rule,
+        matching: Rule | Iterable[Rule],
         *,
-        direction: Direction = "ingress",
+        direction: Direction | None = None,
         verify: bool = False,
+        verify_timeout: float = VERIFY_TIMEOUT,
         dry_run: bool = False,
     ) -> RevokeReport:
         """Revoke every rule that allows at least ``matching``'s traffic, by rule ID.
 
         ``Rule.tcp(22).from_any_ipv4()`` catches TCP 22 from 0.0.0.0/0 and wider rules
-        (a 0-65535 range, all traffic). A dry run lists what would go and changes nothing.
+        (a 0-65535 range, all traffic); several patterns catch what allows any of them.
+        The direction is the pattern's spelling, or ``direction``. A dry run lists what
+        would go and asks EC2 whether IAM allows it; it changes nothing.
         """
-        found = self.find_rules(group, matching, direction=direction)
-        if not found:
-            return RevokeReport(group, direction, dry_run=dry_run)
-        if dry_run:
-            return RevokeReport(
-                group, direction, tuple(RevokedRule(f.rule, f.rule_id) for f in found), dry_run=True
+        patterns = _patterns(matching, "revoke_matching")
+        if not patterns:
+            raise ParamValidationError(
+                "revoke_matching: give a pattern, e.g. Rule.SSH.from_any_ipv4()"
             )
-        # Rules may go between the read and the revoke; those are not found, not errors.
-        return self._revoke_ids(
-            found[0].group_id,
-            [f.rule_id for f in found],
-            direction,
-            True,
-            verify,
-            False,
-            {f.rule_id: f.rule for f in found},
+        chosen = pattern_direction(patterns, direction, "revoke_matching", required=True)
+        assert chosen is not None
+        _Ask(chosen, verify_timeout=verify_timeout)  # checked before anything is read
+        found = self.find_rules(group, patterns, direction=chosen)
+        if not found:
+            prediction = Prediction(NOTHING_TO_SEND, None) if dry_run else None
+            return RevokeReport(group, chosen, dry_run=dry_run, prediction=prediction)
+        return self.revoke_found(
+            found, verify=verify, verify_timeout=verify_timeout, dry_run=dry_run
         )
 
     # -- helpers -------------------------------------------------------------------
@@ -379,30 +476,92 @@ class SafeRevokes(Operations):
         return _Target(None, group)
 
     def _group_id(self, group: str) -> str:
+        if not isinstance(group, str) or not group:
+            raise ParamValidationError(
+                "group must be a security group ID (sg-...) or, in the default VPC, a name"
+            )
         if group.startswith("sg-"):
             return group
-        found = self.describe_security_groups(group_names=[group]).security_groups or ()
-        if not found or found[0].group_id is None:
-            raise ParamValidationError(
-                f"no security group named {group!r} in the default VPC; pass its ID (sg-...)"
-            )
-        return found[0].group_id
+        found = self._security_group(group_names=[group])
+        assert found.group_id is not None
+        return found.group_id
 
-    def _verify(self, report: RevokeReport) -> RevokeReport:
-        wanted = list(report.revoked)
-        still: list[RevokedRule] = []
-        for delay in VERIFY_DELAYS:
-            if delay:
-                self._pause(delay)
-            current = self.find_rules(report.group, direction=report.direction)
+    def _security_group(self, **which: Any) -> shapes.SecurityGroup:
+        """The one group named; InvalidGroupNotFound when EC2 lists none (F8)."""
+        groups = self.describe_security_groups(**which).security_groups or ()
+        if not groups or groups[0].group_id is None:
+            (named,) = [v[0] for v in which.values()]
+            raise InvalidGroupNotFound(
+                f"The security group '{named}' does not exist",
+                code="InvalidGroup.NotFound",
+                operation="DescribeSecurityGroups",
+            )
+        group: shapes.SecurityGroup = groups[0]
+        return group
+
+    def _vpc_of(self, group: str) -> tuple[str | None, bool | None]:
+        """The group's VPC, and whether it is the region's default VPC (None: unknown)."""
+        which = {"group_ids": [group]} if group.startswith("sg-") else {"group_names": [group]}
+        vpc_id = self._security_group(**which).vpc_id
+        if vpc_id is None:
+            return None, True  # EC2-Classic answers as a default VPC does (F1)
+        try:
+            attributes = self.describe_account_attributes(attribute_names=["default-vpc"])
+        except AuthError:
+            return vpc_id, None
+        for attribute in attributes.account_attributes or ():
+            if attribute.attribute_name == "default-vpc":
+                values = [v.attribute_value for v in attribute.attribute_values or ()]
+                return vpc_id, vpc_id in values
+        return vpc_id, None
+
+    def _permitted(self, operation: str, request: Any) -> bool:
+        """Whether IAM allows the call, by EC2's DryRun answer (F10)."""
+        try:
+            outcome = self._call(operation, request)
+        except UnauthorizedOperation:
+            return False
+        if not isinstance(outcome, DryRunResult):
+            raise ResponseError(
+                f"EC2 answered a DryRun {operation} as if it had run it; read the group "
+                "(find_rules) to see what is there",
+                operation=operation,
+            )
+        return True
+
+    def _verify(self, report: RevokeReport, timeout: float) -> RevokeReport:
+        wanted = report.revoked + report.unconfirmed
+        delays = verify_delays(timeout, random.random)
+        waited = 0.0
+        while True:
+            try:
+                current = self.find_rules(report.group, direction=report.direction)
+            except EC2Error as error:
+                # The revoke went; whoever handles the error must still learn what went.
+                error.report = error.report or replace(report, waited=waited)
+                raise
             ids = {f.rule_id for f in current}
-            still = [r for r in wanted if _still_listed(r, ids, current)]
+            keys = {identity(f.rule) for f in current}
+            # Listed by its ID, or the same rule under another ID: either way still open.
+            still = [
+                r
+                for r in wanted
+                if r.rule_id in ids or (r.rule is not None and identity(r.rule) in keys)
+            ]
             if not still:
-                return replace(report, verified=True)
+                return replace(report, revoked=wanted, unconfirmed=(), verified=True, waited=waited)
+            delay = next(delays, None)
+            if delay is None:
+                break
+            self._pause(delay)
+            waited += delay
         raise RevokeNotVerified(
-            f"{len(still)} revoked rule(s) of {report.group} were still listed after "
-            f"{sum(VERIFY_DELAYS):g} s: " + "; ".join(str(r) for r in still),
+            f"{len(still)} rule(s) of {report.group} were still listed after {waited:g} s: "
+            + "; ".join(str(r) for r in still)
+            + ". EC2 can take minutes to show a change: read again later (find_rules), "
+            "or pass a longer verify_timeout",
             still_present=tuple(still),
+            report=replace(report, waited=waited),
         )
 
 
@@ -411,29 +570,70 @@ class _Target(NamedTuple):
     group_name: str | None
 
 
-def _request(
-    direction: Direction, target: _Target, dry_run: bool, **fields: Any
+def _revoke(
+    direction: Direction, target: _Target, *, dry_run: bool = False, **what: Any
 ) -> tuple[str, Any]:
-    """The operation name and request dataclass for a revoke in ``direction``."""
+    """The operation name and request for a revoke of ``rules`` or ``rule_ids``."""
+    fields: dict[str, Any] = {"dry_run": dry_run or None}
+    if "rules" in what:
+        # No descriptions: EC2 matches a rule without one (F4), and a description EC2
+        # listed may hold characters a request may no longer carry.
+        fields["ip_permissions"] = merge(what["rules"], descriptions=False)
+    else:
+        fields["security_group_rule_ids"] = what["rule_ids"]
     if direction == "ingress":
         request: Any = shapes.RevokeSecurityGroupIngressRequest(
-            group_id=target.group_id,
-            group_name=target.group_name,
-            dry_run=dry_run or None,
-            **fields,
+            group_id=target.group_id, group_name=target.group_name, **fields
         )
         return "RevokeSecurityGroupIngress", request
     assert target.group_id is not None
-    request = shapes.RevokeSecurityGroupEgressRequest(
-        group_id=target.group_id, dry_run=dry_run or None, **fields
-    )
+    request = shapes.RevokeSecurityGroupEgressRequest(group_id=target.group_id, **fields)
     return "RevokeSecurityGroupEgress", request
 
 
-def _still_listed(revoked: RevokedRule, ids: set[str], current: Sequence[FoundRule]) -> bool:
-    if revoked.rule_id is not None:
-        return revoked.rule_id in ids
-    return revoked.rule is not None and any(_same(f.rule, revoked.rule) for f in current)
+def _requested(rules: Sequence[Rule], direction: Direction) -> list[Rule]:
+    """The rules of a revoke_ingress/egress call, checked, each EC2 rule once."""
+    where = f"revoke_{direction}"
+    if not rules:
+        raise ParamValidationError(f"{where}: give at least one Rule to revoke")
+    for rule in rules:
+        if not isinstance(rule, Rule):
+            raise ParamValidationError(
+                f"{where} takes Rule objects, got {type(rule).__name__}; "
+                "build one with Rule.tcp(22).from_cidr(...)"
+            )
+        if rule.peer is None:
+            raise ParamValidationError(
+                f"{where}: {rule} has no peer: add one, e.g. .from_cidr('203.0.113.0/24') "
+                "or .from_group('sg-...')"
+            )
+        if spelled(rule) != direction:
+            other = "revoke_egress" if direction == "ingress" else "revoke_ingress"
+            raise ParamValidationError(
+                f"{where}: {spelling_hint(rule)}; use {other}, or spell it "
+                f".{'from_' if direction == 'ingress' else 'to_'}*"
+            )
+    unique: dict[RuleKey, Rule] = {}
+    for rule in rules:
+        unique.setdefault(identity(rule), rule)
+    return list(unique.values())
+
+
+def _patterns(matching: Rule | Iterable[Rule] | None, where: str) -> tuple[Rule, ...]:
+    if matching is None:
+        return ()
+    patterns = (matching,) if isinstance(matching, Rule) else tuple(matching)
+    for p in patterns:
+        if not isinstance(p, Rule):
+            raise ParamValidationError(
+                f"{where}: a pattern is a Rule, e.g. Rule.SSH.from_any_ipv4(); "
+                f"got {type(p).__name__}"
+            )
+    return patterns
+
+
+def _by_identity(found: Iterable[FoundRule]) -> dict[RuleKey, FoundRule]:
+    return {identity(f.rule): f for f in found}
 
 
 def _ids(request_id: str | None) -> tuple[str, ...]:

@@ -148,6 +148,8 @@ def cidr(block: str, description: str | None = None) -> shapes.IpRange:
 
 ANYWHERE = cidr("0.0.0.0/0")
 OFFICE_RANGE = cidr("203.0.113.0/24", "office & vpn")
+# As a revoke sends it: EC2 matches a rule without its description (F4).
+OFFICE_SENT = cidr("203.0.113.0/24")
 
 
 def revoke_by_rule(*permissions: shapes.IpPermission) -> shapes.RevokeSecurityGroupIngressRequest:

@@ -100,7 +100,7 @@ def test_roles_are_assumed_from_the_profile() -> None:
 
 def test_the_action_follows_the_options() -> None:
     exact = parse("fleet", "--region", "us-east-1", *PATTERN, "--exact", "--egress")
-    assert exact.action == RevokeRules([Rule.tcp(22).from_any_ipv4()], "egress")  # type: ignore[attr-defined]
+    assert exact.action == RevokeRules([Rule.tcp(22).to_any_ipv4()], "egress")  # type: ignore[attr-defined]
     ids = parse("fleet", "--region", "us-east-1", "--rule-id", "sgr-1", "--rule-id", "sgr-2")
     assert ids.action == RevokeRuleIds(["sgr-1", "sgr-2"], "ingress")  # type: ignore[attr-defined]
 

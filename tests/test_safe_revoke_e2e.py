@@ -194,7 +194,15 @@ def test_revoke_matching_removes_world_open_ssh_and_leaves_the_rest(
     assert {r.rule_id for r in dry6.revoked} == want6
     assert "would revoke" in str(dry4)
     assert snapshot(client, group.id) == before
-    assert set(wire.actions()) == {"DescribeSecurityGroupRules", "DescribeSecurityGroups"}
+    # The only revokes sent are EC2's DryRun, which asks whether IAM allows the call.
+    assert set(wire.actions()) <= {
+        "DescribeSecurityGroupRules",
+        "DescribeSecurityGroups",
+        "RevokeSecurityGroupIngress",
+    }
+    assert [p.get("DryRun") for p in wire.of("RevokeSecurityGroupIngress")] == ["true", "true"]
+    assert dry4.prediction is not None
+    assert dry4.prediction.permitted is True
 
     wire.clear()
     gone4 = client.revoke_matching(group.id, Rule.tcp(22).from_any_ipv4())

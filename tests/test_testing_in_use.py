@@ -16,7 +16,6 @@ from ec2revoke import (
     InvalidPermissionNotFound,
     RevokeIncomplete,
     Rule,
-    UnauthorizedOperation,
     shapes,
 )
 from ec2revoke._report import RevokedRule
@@ -38,6 +37,8 @@ def ssh_from(*ranges: shapes.IpRange) -> shapes.IpPermission:
 
 ANYWHERE = shapes.IpRange(cidr_ip="0.0.0.0/0")
 OFFICE_RANGE = shapes.IpRange(cidr_ip="203.0.113.0/24", description="office & vpn")
+# A revoke leaves descriptions out: EC2 matches a rule without one.
+OFFICE_SENT = shapes.IpRange(cidr_ip="203.0.113.0/24")
 
 
 def revoke(
@@ -76,7 +77,7 @@ def test_unknown_ip_permissions_raise_revoke_incomplete(ec2_stubber: Stubber) ->
             return_=True, unknown_ip_permissions=[ssh_from(OFFICE_RANGE), https_any6]
         ),
         # Three rules, merged into one permission per port.
-        expected_params=revoke(ssh_from(ANYWHERE, OFFICE_RANGE), https_any6),
+        expected_params=revoke(ssh_from(ANYWHERE, OFFICE_SENT), https_any6),
         request_id="req-unknown",
     )
 
@@ -118,7 +119,7 @@ def test_missing_ok_reads_the_rules_first_and_revokes_only_those_present(
     ec2_stubber.add_response(
         "RevokeSecurityGroupIngress",
         {"Return": True},
-        expected_params=revoke(ssh_from(OFFICE_RANGE)),
+        expected_params=revoke(ssh_from(OFFICE_SENT)),
     )
 
     report = ec2_stubber.client.revoke_ingress(GROUP, SSH_ANY4, OFFICE, missing_ok=True)
@@ -139,13 +140,13 @@ def test_missing_ok_reads_again_when_a_rule_vanishes_before_the_revoke(
         "RevokeSecurityGroupIngress",
         "InvalidPermission.NotFound",
         "The specified rule does not exist in this security group.",
-        expected_params=revoke(ssh_from(ANYWHERE, OFFICE_RANGE)),
+        expected_params=revoke(ssh_from(ANYWHERE, OFFICE_SENT)),
     )
     ec2_stubber.add_response(
         "DescribeSecurityGroupRules", {"SecurityGroupRules": both[1:]}, READ_RULES
     )
     ec2_stubber.add_response(
-        "RevokeSecurityGroupIngress", {"Return": True}, revoke(ssh_from(OFFICE_RANGE))
+        "RevokeSecurityGroupIngress", {"Return": True}, revoke(ssh_from(OFFICE_SENT))
     )
 
     report = ec2_stubber.client.revoke_ingress(GROUP, SSH_ANY4, OFFICE, missing_ok=True)
@@ -158,20 +159,34 @@ def test_without_missing_ok_a_missing_rule_is_an_error(ec2_stubber: Stubber) -> 
     ec2_stubber.add_client_error(
         "RevokeSecurityGroupIngress", "InvalidPermission.NotFound", "No such rule."
     )
+    # Read after the error, to name the absent rule.
+    ec2_stubber.add_response(
+        "DescribeSecurityGroupRules",
+        {"SecurityGroupRules": [listed("sgr-0000000000000000b", "203.0.113.0/24")]},
+        READ_RULES,
+    )
 
-    with pytest.raises(InvalidPermissionNotFound):
+    with pytest.raises(InvalidPermissionNotFound) as missing:
         ec2_stubber.client.revoke_ingress(GROUP, SSH_ANY4)
+    assert missing.value.report.not_found == (SSH_ANY4,)
 
 
 def test_a_dry_run_revoke_reports_what_would_go(ec2_stubber: Stubber) -> None:
+    there = {"SecurityGroupRules": [listed("sgr-0000000000000000a", "0.0.0.0/0")]}
+    ec2_stubber.add_response("DescribeSecurityGroupRules", there, READ_RULES)
     ec2_stubber.add_dry_run(
         "RevokeSecurityGroupIngress", expected_params=revoke(ssh_from(ANYWHERE), dry_run=True)
     )
+    ec2_stubber.add_response("DescribeSecurityGroupRules", there, READ_RULES)
     ec2_stubber.add_dry_run("RevokeSecurityGroupIngress", permitted=False)
 
     report = ec2_stubber.client.revoke_ingress(GROUP, SSH_ANY4, dry_run=True)
-    with pytest.raises(UnauthorizedOperation):
-        ec2_stubber.client.revoke_ingress(GROUP, SSH_ANY4, dry_run=True)
+    denied = ec2_stubber.client.revoke_ingress(GROUP, SSH_ANY4, dry_run=True)
 
     assert report.dry_run
-    assert report.revoked == (RevokedRule(SSH_ANY4),)
+    assert report.revoked == (RevokedRule(SSH_ANY4, "sgr-0000000000000000a"),)
+    assert report.prediction is not None
+    assert report.prediction.succeeds
+    assert denied.prediction is not None
+    assert denied.prediction.permitted is False
+    assert not denied.prediction.succeeds

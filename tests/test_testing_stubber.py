@@ -27,6 +27,7 @@ from ec2revoke import (
 )
 from ec2revoke._embedded import free_port
 from ec2revoke._retry import DEFAULT_MAX_ATTEMPTS
+from ec2revoke._rule import merge
 from ec2revoke.testing import (
     ANY,
     StubAssertionError,
@@ -164,7 +165,9 @@ def test_client_errors_raise_the_typed_exception(client: EC2Client, stubber: Stu
     )
 
     with stubber, pytest.raises(InvalidPermissionNotFound) as missing:
-        client.revoke_ingress(GROUP, SSH_ANY4)
+        client.revoke_security_group_ingress(
+            group_id=GROUP, ip_permissions=[SSH_ANY4.to_ip_permission()]
+        )
 
     assert missing.value.code == "InvalidPermission.NotFound"
     assert missing.value.message == "The specified rule does not exist in this security group."
@@ -309,11 +312,15 @@ def test_every_difference_is_listed(client: EC2Client, active: Stubber) -> None:
     )
 
     with pytest.raises(StubResponseError) as refused:
-        client.revoke_ingress(
-            GROUP,
-            Rule.tcp(22).from_any_ipv4(),
-            Rule.tcp(22).from_cidr("10.0.0.0/8"),
-            Rule.tcp(22).from_any_ipv6(),
+        client.revoke_security_group_ingress(
+            group_id=GROUP,
+            ip_permissions=merge(
+                [
+                    Rule.tcp(22).from_any_ipv4(),
+                    Rule.tcp(22).from_cidr("10.0.0.0/8"),
+                    Rule.tcp(22).from_any_ipv6(),
+                ]
+            ),
             dry_run=True,
         )
 

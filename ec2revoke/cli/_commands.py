@@ -4,17 +4,18 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from typing import Any, TextIO
 
 from ec2revoke import Peer, Port, Rule, codec, shapes
-from ec2revoke._errors import ParamValidationError
-from ec2revoke._report import Direction, RevokedRule
+from ec2revoke._errors import EC2Error, ParamValidationError, ResponseError, TransportError
+from ec2revoke._report import Direction, FoundRule, Prediction, RevokeReport
 from ec2revoke._results import DryRunResult
 from ec2revoke._validate import protocol_number, validate
 from ec2revoke.cli import _output, _skeleton
 from ec2revoke.cli._config import Settings
-from ec2revoke.cli._main import EXIT_INCOMPLETE
-from ec2revoke.cli._options import INGRESS, OPERATIONS, REQUESTS, UsageError
+from ec2revoke.cli._main import EXIT_INCOMPLETE, EXIT_SERVICE
+from ec2revoke.cli._options import EGRESS, INGRESS, OPERATIONS, REQUESTS, UsageError
 from ec2revoke.cli._params import (
     FLAT_OPTIONS,
     ParamError,
@@ -241,56 +242,96 @@ def _peers(args: argparse.Namespace) -> list[Peer]:
 def run_matching(
     args: argparse.Namespace, settings: Settings, query: Any, out: TextIO, err: TextIO
 ) -> int:
-    """``revoke-matching``: list the rules that allow the traffic, then revoke them by ID."""
+    """``revoke-matching``: list the rules that allow the traffic, then revoke them by ID.
+
+    The summary goes to stdout whatever happens: when a step fails after rules went, it
+    says what went before the error is raised.
+    """
     port = _port(args)
     direction: Direction = "egress" if args.egress else "ingress"
-    rules = [Rule(port, peer, egress=args.egress) for peer in _peers(args)]
+    patterns = [Rule(port, peer, egress=args.egress) for peer in _peers(args)]
     group = args.group_id or args.group_name
     output, color = settings.output(), settings.color(out)
+    wanted = " or ".join(str(r) for r in patterns)
     with settings.client() as client:
-        planned: dict[str, RevokedRule] = {}
-        for rule in rules:
-            for r in client.revoke_matching(group, rule, direction=direction, dry_run=True).revoked:
-                planned.setdefault(r.rule_id or str(r.rule), r)
-        wanted = " or ".join(str(r) for r in rules)
-        if not planned:
+        found = client.find_rules(group, patterns, direction=direction)
+        if not found:
             err.write(f"No {direction} rule of {group} allows {wanted}.\n")
         else:
             err.write(f"{direction.capitalize()} rules of {group} that allow {wanted}:\n")
-            for r in planned.values():
-                err.write(f"  {r.rule_id or '(no id)'}  {r.rule}\n")
+            for f in found:
+                err.write(f"  {f.rule_id}  {f.rule}\n")
             err.write(
                 "Dry run: nothing revoked.\n"
                 if args.dry_run
-                else f"Revoking {len(planned)} rule(s)...\n"
+                else f"Revoking {len(found)} rule(s)...\n"
             )
-        outcome = dict.fromkeys(planned, "would revoke" if args.dry_run else "not found")
-        done: dict[str, RevokedRule] = dict(planned)
-        verified = True
-        if planned and not args.dry_run:
-            for rule in rules:
-                report = client.revoke_matching(
-                    group, rule, direction=direction, verify=args.verify
+        summary = _Summary(group, direction, bool(args.dry_run), found)
+        if found:
+            try:
+                report = client.revoke_found(
+                    found,
+                    verify=args.verify,
+                    verify_timeout=args.verify_timeout,
+                    dry_run=args.dry_run,
                 )
-                if report.revoked:  # an earlier pattern may have taken its rules already
-                    verified = verified and report.verified
-                for r in report.revoked:
-                    key = r.rule_id or str(r.rule)
-                    outcome[key], done[key] = "revoked", r
-    summary: dict[str, Any] = {
-        "Group": group,
-        "Direction": direction,
-        "DryRun": bool(args.dry_run),
-        "Rules": [
-            {
-                "SecurityGroupRuleId": r.rule_id or "",
-                "Rule": str(r.rule or ""),
-                "Outcome": outcome[key],
-            }
-            for key, r in done.items()
-        ],
-    }
-    if args.verify and planned and not args.dry_run:
-        summary["Verified"] = verified
-    _output.render(summary, out, output=output, query=query, title="RevokeMatching", color=color)
+            except EC2Error as error:
+                summary.failed(error)
+                summary.render(out, output, query, color, verify=args.verify)
+                raise
+            summary.add(report)
+        summary.render(out, output, query, color, verify=args.verify)
+    if summary.denied:
+        err.write(
+            f"\nDry run: IAM does not allow {OPERATIONS[INGRESS if direction == 'ingress' else EGRESS]}"
+            f" on {group} (UnauthorizedOperation): the revoke would fail\n"
+        )
+        return EXIT_SERVICE
     return 0
+
+
+class _Summary:
+    """revoke-matching's output: each rule found, and what became of it."""
+
+    def __init__(
+        self, group: str, direction: Direction, dry_run: bool, found: Sequence[FoundRule]
+    ) -> None:
+        self.head: dict[str, Any] = {"Group": group, "Direction": direction, "DryRun": dry_run}
+        self.rules = {f.rule_id: str(f.rule) for f in found}
+        # Until EC2's answer says otherwise, nothing has gone.
+        self.outcome = dict.fromkeys(self.rules, "would revoke" if dry_run else "NOT revoked")
+        self.verified = False
+        self.denied = False
+        self.prediction: Prediction | None = None
+
+    def add(self, report: RevokeReport) -> None:
+        """What a report says of each rule."""
+        for outcome, _, rule_id in report.lines():
+            if rule_id in self.outcome:
+                self.outcome[rule_id] = outcome
+        self.verified = report.verified
+        self.prediction = report.prediction
+        self.denied = report.prediction is not None and report.prediction.permitted is False
+
+    def failed(self, error: EC2Error) -> None:
+        """What is known when a step failed: its report, or whether the request got through."""
+        if error.report is not None:
+            self.add(error.report)
+        elif isinstance(error, (TransportError, ResponseError)):
+            # The request may have reached EC2: whether it acted is not known.
+            for rule_id in self.outcome:
+                self.outcome[rule_id] = "unknown (the request did not complete)"
+
+    def render(self, out: TextIO, output: str, query: Any, color: bool, *, verify: bool) -> None:
+        summary = dict(self.head)
+        summary["Rules"] = [
+            {"SecurityGroupRuleId": rule_id, "Rule": text, "Outcome": self.outcome[rule_id]}
+            for rule_id, text in self.rules.items()
+        ]
+        if verify and not self.head["DryRun"] and self.rules:
+            summary["Verified"] = self.verified
+        if self.prediction is not None:
+            summary["PermittedByIam"] = self.prediction.permitted
+        _output.render(
+            summary, out, output=output, query=query, title="RevokeMatching", color=color
+        )

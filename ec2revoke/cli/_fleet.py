@@ -15,8 +15,8 @@ from ec2revoke.cli._params import ParamError
 
 if TYPE_CHECKING:
     from ec2revoke import shapes
+    from ec2revoke._report import Direction
     from ec2revoke.fleet import Account, Action, FleetConfig, Outcome
-    from ec2revoke.fleet._actions import Direction
 
 FLEET = "fleet"
 EPILOG = """examples:

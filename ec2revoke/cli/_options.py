@@ -13,6 +13,7 @@ import argparse
 from typing import Any, NoReturn
 
 from ec2revoke._schema import ListShape
+from ec2revoke._verify import VERIFY_TIMEOUT
 from ec2revoke.cli._output import FORMATS
 from ec2revoke.cli._params import model_options
 
@@ -258,6 +259,14 @@ def _matching_command(sub: Any) -> None:
         "--verify",
         action="store_true",
         help="After revoking, read the group back until the rules are gone.",
+    )
+    p.add_argument(
+        "--verify-timeout",
+        type=_seconds,
+        default=VERIFY_TIMEOUT,
+        metavar="SECONDS",
+        help="With --verify: the longest wait for EC2 to show the revoke "
+        f"(default {VERIFY_TIMEOUT:g}; EC2 can take minutes).",
     )
     p.set_defaults(command=MATCHING)
     add_globals(p, top=False)

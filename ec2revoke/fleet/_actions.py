@@ -12,19 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from ec2revoke import codec, shapes
 from ec2revoke._client import EC2Client
+from ec2revoke._direction import pattern_direction
 from ec2revoke._errors import (
     ConfigurationError,
     InvalidSecurityGroupRuleIdNotFound,
 )
-from ec2revoke._report import FoundRule, RevokeReport
+from ec2revoke._report import Direction, FoundRule, RevokeReport
 from ec2revoke._rule import Rule
-from ec2revoke._safe import _same
-
-Direction = Literal["ingress", "egress"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +65,8 @@ class Action(Protocol):
     """One remediation, applied to each group of the fleet."""
 
     @property
-    def direction(self) -> Direction:
-        """Which rules of a group it works on."""
+    def direction(self) -> Direction | None:
+        """Which rules of a group it works on (settled when the action is made)."""
         ...
 
     def describe(self) -> dict[str, Any]:
@@ -89,33 +87,54 @@ def _check_direction(direction: str) -> None:
         raise ConfigurationError(f"direction must be 'ingress' or 'egress', got {direction!r}")
 
 
+def _settle_direction(action: Any, rules: Sequence[Rule], name: str) -> None:
+    """The action's direction: given, else its rules' spelling (inbound when they have none)."""
+    if action.direction is not None:
+        _check_direction(action.direction)
+    chosen = pattern_direction(rules, action.direction, name, required=False)
+    object.__setattr__(action, "direction", chosen or "ingress")
+
+
+class _Settled:
+    """An action whose direction was settled when it was made."""
+
+    direction: Direction | None
+
+    @property
+    def way(self) -> Direction:
+        """The settled direction."""
+        assert self.direction is not None  # _settle_direction ran in __post_init__
+        return self.direction
+
+
 @dataclass(frozen=True)
-class RevokeRules:
+class RevokeRules(_Settled):
     """Revoke these exact rules (protocol, ports and peer, as EC2 identifies a rule)."""
 
     rules: Sequence[Rule]
-    direction: Direction = "ingress"
+    direction: Direction | None = None
+    """Inbound or outbound; by default the rules' spelling (.from_* or .to_*)."""
 
     def __post_init__(self) -> None:
-        _check_direction(self.direction)
         if not self.rules or not all(isinstance(r, Rule) for r in self.rules):
             raise ConfigurationError("RevokeRules needs at least one Rule")
+        _settle_direction(self, self.rules, "RevokeRules")
 
     def describe(self) -> dict[str, Any]:
         """The action for the journal."""
         return {
             "action": "revoke-rules",
-            "direction": self.direction,
+            "direction": self.way,
             "rules": sorted(str(r) for r in self.rules),
         }
 
     def plan(self, client: EC2Client, group: str) -> Plan:
         """The group's rules that are one of ours; ours that it lacks are absent."""
-        found = client.find_rules(group, direction=self.direction)
+        found = client.find_rules(group, direction=self.way)
         present: dict[str, PlannedRule] = {}
         absent: list[str] = []
         for rule in self.rules:
-            match = [f for f in found if _same(f.rule, rule)]
+            match = [f for f in found if f.rule.same_rule(rule)]
             if not match:
                 absent.append(str(rule))
             for f in match:
@@ -124,8 +143,8 @@ class RevokeRules:
 
     def execute(self, client: EC2Client, group: str, plan: Plan, *, resumed: bool) -> RevokeReport:
         """Revoke by IpPermissions: what EC2 does not recognise comes back as unknown."""
-        rules = [p.rule(self.direction) for p in plan.present]
-        revoke = client.revoke_ingress if self.direction == "ingress" else client.revoke_egress
+        rules = [p.rule(self.way) for p in plan.present]
+        revoke = client.revoke_ingress if self.way == "ingress" else client.revoke_egress
         # missing_ok reads the group first, so a rule gone since the plan is "not found"
         # rather than lumped in with what EC2 reports as unknown.
         return revoke(group, *rules, missing_ok=True, allow_unknown=True)
@@ -166,35 +185,34 @@ class RevokeRuleIds:
 
 
 @dataclass(frozen=True)
-class RevokeMatching:
+class RevokeMatching(_Settled):
     """Revoke every rule that allows at least one pattern's traffic (wider rules too)."""
 
     patterns: Sequence[Rule]
-    direction: Direction = "ingress"
+    direction: Direction | None = None
+    """Inbound or outbound; by default the patterns' spelling (.from_* or .to_*)."""
 
     def __post_init__(self) -> None:
-        _check_direction(self.direction)
         if not self.patterns or not all(isinstance(r, Rule) for r in self.patterns):
             raise ConfigurationError("RevokeMatching needs at least one pattern Rule")
+        _settle_direction(self, self.patterns, "RevokeMatching")
 
     def describe(self) -> dict[str, Any]:
         """The action for the journal."""
         return {
             "action": "revoke-matching",
-            "direction": self.direction,
+            "direction": self.way,
             "patterns": sorted(str(r) for r in self.patterns),
         }
 
     def plan(self, client: EC2Client, group: str) -> Plan:
         """The group's rules that allow any pattern."""
-        found = client.find_rules(group, direction=self.direction)
-        return Plan(
-            tuple(PlannedRule.of(f) for f in found if any(f.rule.allows(p) for p in self.patterns))
-        )
+        found = client.find_rules(group, self.patterns, direction=self.way)
+        return Plan(tuple(PlannedRule.of(f) for f in found))
 
     def execute(self, client: EC2Client, group: str, plan: Plan, *, resumed: bool) -> RevokeReport:
         """Revoke the matching rules by ID."""
-        return _revoke_ids(client, group, plan, self.direction, resumed)
+        return _revoke_ids(client, group, plan, self.way, resumed)
 
 
 def _revoke_ids(
