@@ -169,6 +169,40 @@ def test_bad_input_is_one_line_naming_the_option(argv: list[str], line: str) -> 
     assert result.error_line == line
 
 
+NULL_CIDR = '[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": null}]}]'
+NULL_GROUP_ID = (
+    '{"GroupId": null, "GroupName": "web", "IpPermissions": [{"IpProtocol": "tcp", '
+    '"FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}]}'
+)
+
+
+@pytest.mark.parametrize(
+    ("argv", "parameter", "valid"),
+    [
+        ([INGRESS, "--group-id", "sg-1", "--ip-permissions", NULL_CIDR],
+         "IpPermissions[0].IpRanges[0].CidrIp", "<class 'str'>"),
+        ([INGRESS, "--cli-input-json", NULL_GROUP_ID], "GroupId", "<class 'str'>"),
+        ([EGRESS, "--cli-input-json", '{"GroupId": "sg-1", "IpPermissions": null}'],
+         "IpPermissions", "<class 'list'>, <class 'tuple'>"),
+        ([INGRESS, "--group-id", "sg-1", "--ip-permissions", '{"IpProtocol": "tcp", "FromPort": null, "ToPort": 22}'],
+         "IpPermissions[0].FromPort", "<class 'int'>"),
+        ([INGRESS, "--cli-input-yaml", "GroupId: sg-1\nDryRun:\n"], "DryRun", "<class 'bool'>"),
+    ],
+)  # fmt: skip
+def test_null_is_refused_as_the_aws_cli_refuses_it(
+    argv: list[str], parameter: str, valid: str
+) -> None:
+    # Taken as "left out", a null CidrIp would revoke TCP 22 with no source, and a null
+    # GroupId would revoke by name; the AWS CLI refuses both (Parameter validation failed).
+    with ec2():  # no answers: nothing may be sent
+        result = cli(*argv)
+    assert (result.code, result.out) == (252, "")
+    assert result.error_line.startswith(
+        f"Parameter validation failed: Invalid type for parameter {parameter}, value: None, "
+        f"type: <class 'NoneType'>, valid types: {valid}"
+    )
+
+
 def test_an_unreadable_file_reference_is_252_naming_the_option(tmp_path: Path) -> None:
     missing = tmp_path / "nope.json"
     for option in ("--ip-permissions", "--group-id", "--cidr", "--cli-input-json"):

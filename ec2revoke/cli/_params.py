@@ -344,6 +344,9 @@ class Params:
         return self.sources.get(head)
 
 
+_BOTOCORE_TYPE_ERROR = "Invalid type for parameter "
+
+
 def decode(request_type: type[Any], params: Params) -> Any:
     """The request dataclass; a parameter that does not fit is named by its option."""
     shape_name, _ = SERVICE.structure_of(request_type)
@@ -351,6 +354,9 @@ def decode(request_type: type[Any], params: Params) -> Any:
         return codec.from_dict(request_type, params.values)
     except ParamValidationError as e:
         text = str(e)
+        if text.startswith(_BOTOCORE_TYPE_ERROR):
+            # A null, refused in botocore's words, as the AWS CLI refuses it.
+            raise
         path = text.split(": ", 1)[0].removeprefix(shape_name).lstrip(".")
         problem = text.split(": ", 1)[1] if ": " in text else text
         option = params.source_of(path) if path else None
