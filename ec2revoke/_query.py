@@ -299,7 +299,14 @@ class QueryDecoder(ShapeCompiler[Decoder]):
         item = self.get(spec.member)
 
         def decode(node: Tree | str) -> Any:
-            return tuple(item(v) for v in _numbered(node))
+            out = []
+            for index, v in _numbered(node):
+                try:
+                    out.append(item(v))
+                except Invalid as e:
+                    e.path.append(index)  # the error names IpPermissions.1.FromPort
+                    raise
+            return tuple(out)
 
         return decode
 
@@ -313,7 +320,7 @@ class QueryDecoder(ShapeCompiler[Decoder]):
                     raise Invalid("expected map entries (Name.entry.N.Key)")
                 node = node["entry"]
             out = {}
-            for entry in _numbered(node):
+            for _, entry in _numbered(node):
                 if isinstance(entry, str) or set(entry) != {key_name, value_name}:
                     raise Invalid(f"a map entry needs exactly {key_name} and {value_name}")
                 out[dec_key(entry[key_name])] = dec_value(entry[value_name])
@@ -322,7 +329,7 @@ class QueryDecoder(ShapeCompiler[Decoder]):
         return decode
 
     def scalar(self, spec: Scalar, timestamp_format: str | None) -> Decoder:
-        parse: Callable[[str], Any] = _PARSERS.get(spec.kind, int)
+        parse: Callable[[str], Any] = _PARSERS.get(spec.kind, _scalars.parse_int)
 
         def decode(node: Tree | str) -> Any:
             if not isinstance(node, str):
@@ -360,8 +367,8 @@ def _insert(tree: Tree, key: str, value: str) -> None:
     node[parts[-1]] = value
 
 
-def _numbered(node: Tree | str) -> list[Tree | str]:
-    """The entries of a ``.N`` list in index order.
+def _numbered(node: Tree | str) -> list[tuple[str, Tree | str]]:
+    """The entries of a ``.N`` list in index order, each with its index.
 
     Indices may skip numbers: an entry that sends nothing (a structure with no member
     set) leaves a gap, as it does in botocore's parameters, and the later entries stand.
@@ -370,4 +377,4 @@ def _numbered(node: Tree | str) -> list[Tree | str]:
         raise Invalid("expected a numbered list (Name.1, Name.2, ...)")
     if not all(k.isdecimal() and k.isascii() and k[0] != "0" for k in node):
         raise Invalid(f"list indices must be whole numbers from 1, got {sorted(node)}")
-    return [node[k] for k in sorted(node, key=int)]
+    return [(k, node[k]) for k in sorted(node, key=int)]

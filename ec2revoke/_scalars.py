@@ -10,9 +10,24 @@ import binascii
 import datetime
 import email.utils
 import math
+import re
 
 UTC = datetime.timezone.utc
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=UTC)
+_DECIMAL = re.compile(r"-?[0-9]+")
+
+
+def parse_int(text: str) -> int:
+    """An integer from ASCII decimal text: an optional ``-``, then the digits 0-9 only.
+
+    ``int()`` also reads other scripts' digits (``int("\\u0664")`` is 4), ``_`` between
+    digits and surrounding whitespace, and ``str.isdigit()`` accepts ``"\\u00b2"``
+    (superscript two); none of those is a number a user means for a port or a protocol,
+    so each is a ValueError here.
+    """
+    if _DECIMAL.fullmatch(text) is None:
+        raise ValueError(f"not a whole number in ASCII digits (0-9): {text[:40]!r}")
+    return int(text)
 
 
 def to_utc(value: datetime.datetime) -> datetime.datetime:

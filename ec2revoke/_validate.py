@@ -12,11 +12,12 @@ import ipaddress
 import re
 from typing import Any
 
-from ec2revoke import shapes
+from ec2revoke import _scalars, shapes
 from ec2revoke._errors import ParamValidationError
 
 # Protocol names EC2 takes, and the numbers they stand for.
 PROTOCOL_NUMBERS = {"tcp": 6, "udp": 17, "icmp": 1, "icmpv6": 58}
+_ASCII_SPACE = " \t\n\r\f\v"
 _PORTED = frozenset({6, 17})
 _ICMP = frozenset({1, 58})
 MAX_DESCRIPTION = 255
@@ -48,15 +49,20 @@ def _fail(operation: str, where: str, problem: str) -> ParamValidationError:
 
 @functools.lru_cache(maxsize=1024)
 def protocol_number(protocol: str) -> int | None:
-    """The IP protocol number of a name or number text; -1 for all; None if unknown."""
-    text = protocol.strip().lower()
+    """The IP protocol number of a name or number text; -1 for all; None if unknown.
+
+    Numbers are ASCII digits only: other scripts' digits make no protocol.
+    """
+    text = protocol.strip(_ASCII_SPACE).lower()
     if text in PROTOCOL_NUMBERS:
         return PROTOCOL_NUMBERS[text]
     if text in ("-1", "all"):
         return -1
-    if text.isdigit() and 0 <= int(text) <= 255:
-        return int(text)
-    return None
+    try:
+        number = _scalars.parse_int(text)
+    except ValueError:
+        return None
+    return number if 0 <= number <= 255 else None
 
 
 @functools.lru_cache(maxsize=1024)

@@ -331,3 +331,22 @@ def test_null_is_refused_in_every_kind_of_shape_botocore_validates() -> None:
             with pytest.raises(ParamValidationError) as caught:
                 codec.from_dict(spec.cls, params)
             assert str(caught.value).startswith(expected[0] + ":"), (name, member.name)
+
+
+# -- numbers in responses ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["\U0001d7dc", "\u0664", " 22 ", "2_2", "+22", "\n22\n"])
+def test_response_integers_are_read_as_botocore_reads_them(text: str) -> None:
+    """In a response, an integer is whatever int() makes of the text, as in botocore's
+    parser; only request input insists on ASCII digits (tests/test_ascii_numbers.py)."""
+    body = (
+        "<RevokeSecurityGroupIngressResponse><requestId>r</requestId><return>true</return>"
+        f"<unknownIpPermissionSet><item><ipProtocol>tcp</ipProtocol><fromPort>{text}</fromPort>"
+        "</item></unknownIpPermissionSet></RevokeSecurityGroupIngressResponse>"
+    ).encode()
+    parsed = botocore_parse("RevokeSecurityGroupIngress", 200, body)
+    parsed.pop("ResponseMetadata")
+    ours = codec.parse_response("RevokeSecurityGroupIngress", 200, body)
+    assert codec.to_dict(ours) == parsed
+    assert ours.unknown_ip_permissions[0].from_port == int(text)
