@@ -32,6 +32,8 @@ _OTHER_ALLOWED = "a-z, A-Z, 0-9, spaces and ._-:/()#,@[]+=;{}!$*"
 
 _INGRESS = (shapes.RevokeSecurityGroupIngressRequest, shapes.AuthorizeSecurityGroupIngressRequest)
 _EGRESS = (shapes.RevokeSecurityGroupEgressRequest, shapes.AuthorizeSecurityGroupEgressRequest)
+# Requests that name a group by ID or by name.
+_ONE_GROUP = (*_INGRESS, shapes.DeleteSecurityGroupRequest)
 # Flat (pre-IpPermissions) parameters that EC2 documents as "Not supported" for egress.
 _EGRESS_FLAT = (
     "cidr_ip",
@@ -124,7 +126,21 @@ def check_ports(protocol: str | None, from_port: int | None, to_port: int | None
     return None
 
 
+def _check_spelling(operation: str, where: str, protocol: str | None) -> None:
+    # "all" is the AWS CLI's --protocol spelling (its customisation sends -1); EC2's API
+    # takes only -1, and a typed request goes to EC2 as written. Rule.protocol("all")
+    # normalises it to -1 before it gets here.
+    if protocol is not None and protocol.strip(_ASCII_SPACE).lower() == "all":
+        raise _fail(
+            operation,
+            where,
+            f"{protocol!r} is the AWS CLI's --protocol spelling; EC2 takes -1 for all "
+            "protocols: ip_protocol='-1' (IpProtocol=-1), or Rule.all_traffic()",
+        )
+
+
 def _check_permission(operation: str, where: str, perm: shapes.IpPermission) -> None:
+    _check_spelling(operation, f"{where}.ip_protocol", perm.ip_protocol)
     problem = check_ports(perm.ip_protocol, perm.from_port, perm.to_port)
     if problem:
         raise _fail(operation, where, problem)
@@ -164,6 +180,19 @@ def validate(operation: str, request: Any) -> None:
             "give the security group's ID (group_id='sg-...'); group_name works only "
             "for groups in the default VPC",
         )
+    if (
+        isinstance(request, _ONE_GROUP)
+        and request.group_id is not None
+        and request.group_name is not None
+    ):
+        # EC2 takes the one or the other; with both, which group is acted on is not
+        # the caller's to know.
+        raise _fail(
+            operation,
+            "group_id, group_name",
+            "give the group's ID or its name, not both: group_id='sg-...' (group_name "
+            "works only for groups in the default VPC)",
+        )
     if isinstance(request, _EGRESS):
         given = [f for f in _EGRESS_FLAT if getattr(request, f) is not None]
         if given:
@@ -173,6 +202,7 @@ def validate(operation: str, request: Any) -> None:
                 "not supported for egress rules; describe the rule in ip_permissions instead",
             )
     if isinstance(request, _INGRESS):
+        _check_spelling(operation, "ip_protocol", request.ip_protocol)
         problem = check_ports(request.ip_protocol, request.from_port, request.to_port)
         if problem:
             raise _fail(operation, "ip_protocol/from_port/to_port", problem)

@@ -145,6 +145,13 @@ SSH_REVOKE = shapes.RevokeSecurityGroupIngressRequest(
         ([EGRESS, "--group-id", "sg-1", "--cidr-ip", "10.0.0.0/8", "--from-port", "22"],
          "Error parsing parameter '--cidr-ip': CidrIp, FromPort: not supported for egress "
          "rules; describe the rule in ip_permissions instead"),
+        ([INGRESS, "--group-id", "sg-1", "--group-name", "web", *SSH[2:]],
+         "Error parsing parameter '--group-id': GroupId, GroupName: give the group's ID or its "
+         "name, not both: group_id='sg-...' (group_name works only for groups in the default VPC)"),
+        ([INGRESS, "--group-id", "sg-1", "--ip-permissions", "IpProtocol=all,IpRanges=[{CidrIp=10.0.0.0/8}]"],
+         "Error parsing parameter '--ip-permissions': IpPermissions[0].IpProtocol: 'all' is the "
+         "AWS CLI's --protocol spelling; EC2 takes -1 for all protocols: ip_protocol='-1' "
+         "(IpProtocol=-1), or Rule.all_traffic()"),
         ([INGRESS, "--group-id", "sg-1", "--from-port", "twenty-two"],
          "Error parsing parameter '--from-port': expected an integer, got 'twenty-two'"),
         ([INGRESS, "--group-id", "sg-1", "--query", "Return[", *SSH[2:]],
@@ -289,6 +296,20 @@ def test_no_region_is_253(env: pytest.MonkeyPatch) -> None:
     assert (result.code, result.error_line) == (
         253, 'You must specify a region. You can also configure your region by running "aws configure".'
     )  # fmt: skip
+
+
+@pytest.mark.parametrize("region", ["us_east_1", '"us-east-1"'])
+@pytest.mark.parametrize("endpoint", [[], ["--endpoint-url", "http://127.0.0.1:9/"]])
+def test_a_malformed_region_is_253_and_nothing_is_sent(region: str, endpoint: list[str]) -> None:
+    # The AWS CLI refuses it in these words; it exits 255, where this CLI's table puts
+    # configuration problems at 253.
+    url = endpoint[1] if endpoint else ENDPOINT
+    with Stubber.for_endpoint(url.rstrip("/")):  # no answers: nothing may be sent
+        result = cli(INGRESS, *SSH, "--region", region, *endpoint)
+    assert result.code == 253
+    assert result.error_line.startswith(
+        f"Provided region_name {region!r} doesn't match a supported format."
+    )
 
 
 def test_no_credentials_is_253(env: pytest.MonkeyPatch) -> None:
