@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import quote_plus
 
@@ -64,9 +64,9 @@ class QueryEncoder(ShapeCompiler[Encoder]):
             # (from_query reads such a request back as None).
             op = self.service.operations.get(operation or "")
             if op is None or op.input is not None:
-                raise TypeError(
-                    "a request of None needs operation= naming an operation without input; "
-                    f"{operation!r} is not one"
+                raise ParamValidationError(
+                    "to_query: a request of None needs operation= naming an operation "
+                    f"without input; {operation!r} is not one: pass the request dataclass"
                 )
             return [("Action", op.name), ("Version", self.service.api_version)]
         shape, _ = self.service.structure_of(type(request))
@@ -74,7 +74,9 @@ class QueryEncoder(ShapeCompiler[Encoder]):
             try:
                 operation = self._operation_of[shape]
             except KeyError:
-                raise TypeError(f"{shape} is not the request shape of any operation") from None
+                raise ParamValidationError(
+                    f"to_query: {shape} is not the request shape of any operation"
+                ) from None
         pairs: Pairs = [("Action", operation), ("Version", self.service.api_version)]
         try:
             self.get(shape)(request, "", pairs)
@@ -230,7 +232,12 @@ def _quote(text: str) -> str:
 
 def form_body(pairs: Iterable[tuple[str, str]]) -> bytes:
     """The form-encoded request body, byte for byte as botocore sends it."""
-    return "&".join([f"{_quote(k)}={_quote(v)}" for k, v in pairs]).encode("utf-8")
+    try:
+        return "&".join([f"{_quote(k)}={_quote(v)}" for k, v in pairs]).encode("utf-8")
+    except (TypeError, ValueError):
+        raise ParamValidationError(
+            f"form_body takes (key, value) pairs of text, as to_query gives; got {pairs!r:.80}"
+        ) from None
 
 
 class QueryDecoder(ShapeCompiler[Decoder]):
@@ -239,7 +246,7 @@ class QueryDecoder(ShapeCompiler[Decoder]):
     def from_query(self, pairs: Iterable[tuple[str, str]]) -> Any:
         """The request dataclass the pairs describe; the operation is read from Action."""
         tree: Tree = {}
-        for key, value in pairs:
+        for key, value in _pairs(pairs):
             _insert(tree, key, value)
         action, version = tree.pop("Action", None), tree.pop("Version", None)
         if not isinstance(action, str) or action not in self.service.operations:
@@ -350,6 +357,26 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     TIMESTAMP: _scalars.parse_timestamp,
     BLOB: _scalars.parse_blob,
 }
+
+
+def _pairs(pairs: Any) -> list[tuple[str, str]]:
+    """The (key, value) text pairs given, or a ParamValidationError saying what to pass."""
+    hint = "pass (key, value) pairs of text, e.g. urllib.parse.parse_qsl(body)"
+    if isinstance(pairs, (str, bytes, Mapping)):
+        raise ParamValidationError(f"from_query: {hint}; got {describe(pairs)}")
+    try:
+        given = list(pairs)
+    except TypeError:
+        raise ParamValidationError(f"from_query: {hint}; got {describe(pairs)}") from None
+    for pair in given:
+        if not (
+            isinstance(pair, (tuple, list))
+            and len(pair) == 2
+            and isinstance(pair[0], str)
+            and isinstance(pair[1], str)
+        ):
+            raise ParamValidationError(f"from_query: {hint}; got the item {describe(pair)}")
+    return [(k, v) for k, v in given]
 
 
 def _insert(tree: Tree, key: str, value: str) -> None:

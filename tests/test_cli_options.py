@@ -321,6 +321,20 @@ def test_no_credentials_is_253(env: pytest.MonkeyPatch) -> None:
     )  # fmt: skip
 
 
+@pytest.mark.parametrize("value", ["abc", "3.5"])
+def test_max_attempts_that_is_no_number_is_253(env: pytest.MonkeyPatch, value: str) -> None:
+    # botocore reads AWS_MAX_ATTEMPTS with int() and raises a bare ValueError; the AWS
+    # CLI prints it as is (exit 255). Here it is a configuration error that says where.
+    env.setenv("AWS_MAX_ATTEMPTS", value)
+    with ec2():  # no answers: nothing may be sent
+        result = cli(INGRESS, *SSH)
+    assert result.code == 253
+    assert result.error_line == (
+        f"max_attempts (AWS_MAX_ATTEMPTS or the profile's max_attempts) must be a whole "
+        f"number of attempts, got {value!r}"
+    )
+
+
 def test_an_unknown_profile_is_253() -> None:
     result = cli(INGRESS, *SSH, "--profile", "nope")
     assert (result.code, result.error_line) == (253, "The config profile (nope) could not be found")
