@@ -43,8 +43,9 @@ Decoder = Callable[["Tree | str"], Any]
 # and the text to send.
 _INLINE = {
     STRING: ("type(v) is str", "v"),
-    INTEGER: ("type(v) is int", "str(v)"),
-    LONG: ("type(v) is int", "str(v)"),
+    # Past 64 bits, the member's own encoder writes it (or says it cannot be written).
+    INTEGER: ("type(v) is int and -0x8000000000000000 <= v <= 0x7FFFFFFFFFFFFFFF", "str(v)"),
+    LONG: ("type(v) is int and -0x8000000000000000 <= v <= 0x7FFFFFFFFFFFFFFF", "str(v)"),
 }
 
 
@@ -217,7 +218,11 @@ class QueryEncoder(ShapeCompiler[Encoder]):
             def encode(value: Any, key: str, out: Pairs) -> None:
                 if type(value) is not int:
                     raise Invalid(f"expected int, got {describe(value)}")
-                out.append((key, str(value)))
+                try:
+                    text = str(value)
+                except ValueError:  # more digits than str() writes: no EC2 number
+                    raise Invalid(f"{describe(value)} is too large to send") from None
+                out.append((key, text))
 
         return encode
 
@@ -404,4 +409,6 @@ def _numbered(node: Tree | str) -> list[tuple[str, Tree | str]]:
         raise Invalid("expected a numbered list (Name.1, Name.2, ...)")
     if not all(k.isdecimal() and k.isascii() and k[0] != "0" for k in node):
         raise Invalid(f"list indices must be whole numbers from 1, got {sorted(node)}")
-    return [(k, node[k]) for k in sorted(node, key=int)]
+    # Whole numbers without leading zeros sort by length, then text: int() would refuse
+    # an index of more than 4300 digits.
+    return [(k, node[k]) for k in sorted(node, key=lambda k: (len(k), k))]

@@ -73,6 +73,14 @@ def parse_timestamp(text: str) -> datetime.datetime:
         raise ValueError(f"not a timestamp: {text!r}") from None
 
 
+def show_int(value: int) -> str:
+    """An integer for a message; one with more digits than str() writes is summarised."""
+    try:
+        return str(value)
+    except ValueError:  # past sys.get_int_max_str_digits()
+        return f"a number of about {int(value.bit_length() * 0.30103)} digits"
+
+
 def format_float(value: float) -> str:
     """Float text as AWS protocols write it: Infinity, -Infinity and NaN spelled out."""
     if math.isnan(value):

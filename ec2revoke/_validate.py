@@ -114,13 +114,13 @@ def check_ports(protocol: str | None, from_port: int | None, to_port: int | None
     if number in _PORTED:
         for name, port in (("from_port", from_port), ("to_port", to_port)):
             if port is not None and not 0 <= port <= 65535:
-                return f"{name} {port} is outside 0-65535"
+                return f"{name} {_scalars.show_int(port)} is outside 0-65535"
         if from_port is not None and to_port is not None and from_port > to_port:
             return f"from_port {from_port} is above to_port {to_port}; swap them"
     elif number in _ICMP:
         for name, value in (("ICMP type (from_port)", from_port), ("ICMP code (to_port)", to_port)):
             if value is not None and not -1 <= value <= 255:
-                return f"{name} {value} is outside -1-255 (-1 means all)"
+                return f"{name} {_scalars.show_int(value)} is outside -1-255 (-1 means all)"
         if from_port == -1 and to_port not in (None, -1):
             return "with ICMP type -1 (all types) the code (to_port) must be -1 too"
     return None

@@ -41,9 +41,10 @@ class ResponseDecoder:
             raise ParamValidationError(
                 f"parse_response: unknown operation {operation!r}; expected one of {known}"
             )
-        if type(status) is not int:
+        if type(status) is not int or not 100 <= status <= 999:
             raise ParamValidationError(
-                f"parse_response: status must be the HTTP status as an int, got {describe(status)}"
+                "parse_response: status must be the HTTP status as an int (100-999), "
+                f"got {describe(status)}"
             )
         if not isinstance(body, bytes):
             if not isinstance(body, (bytearray, memoryview)):

@@ -153,7 +153,17 @@ class Codec:
                 f"{shape} is not the result shape of any operation; pass a whole result "
                 "(e.g. shapes.RevokeSecurityGroupIngressResult), or name the operation",
             )
-        return self._xml.to_xml(result, request_id=request_id, operation=operation)
+        try:
+            return self._xml.to_xml(result, request_id=request_id, operation=operation)
+        except ValueError as e:
+            if isinstance(e, ParamValidationError):
+                raise
+            # str() of an int past sys.get_int_max_str_digits(), the one thing the XML
+            # encoder does not check itself.
+            raise _refuse(
+                "to_xml",
+                f"a value of the {shape} cannot be written ({e}); no EC2 number is that long",
+            ) from None
 
     def to_dict(self, shape: Any) -> dict[str, Any]:
         """The boto3 dict form of any shape (PascalCase keys, None members left out)."""

@@ -270,3 +270,70 @@ def test_a_cassette_path_that_is_not_there_says_so(tmp_path: Path) -> None:
     missing = tmp_path / "nope.yaml"
     message = typed(lambda: replay(missing), ConfigurationError, str(missing))
     assert "record" in message  # how to get one
+
+
+# -- numbers too long to write (found by tests/test_fuzz_typed_errors.py) -------------------
+
+HUGE = 10**5000  # more digits than int -> str converts (sys.get_int_max_str_digits())
+
+
+def test_a_huge_port_in_the_builder_is_a_parameter_error() -> None:
+    from ec2revoke import Rule
+
+    typed(lambda: Rule.tcp(HUGE), ParamValidationError, "from_port", "outside 0-65535", "digits")
+    typed(lambda: Rule.tcp(1, HUGE), ParamValidationError, "to_port", "outside 0-65535")
+    typed(lambda: Rule.icmp(HUGE), ParamValidationError, "outside -1-255")
+
+
+def test_a_huge_number_where_text_belongs_is_a_parameter_error() -> None:
+    typed(
+        lambda: codec.from_dict(shapes.IpRange, {"CidrIp": HUGE}),
+        ParamValidationError,
+        "CidrIp: expected str, got int",
+        "digits",
+    )
+
+
+def test_a_huge_port_in_a_typed_request_is_not_sent() -> None:
+    recorder = Recorder()
+    client = EC2Client(region="us-east-1", credentials=CREDENTIALS, transport=recorder)
+    permission = shapes.IpPermission(ip_protocol="tcp", from_port=HUGE, to_port=22)
+    typed(
+        lambda: client.revoke_security_group_ingress(group_id="sg-1", ip_permissions=[permission]),
+        ParamValidationError,
+        "ip_permissions[0].from_port",
+    )
+    typed(
+        lambda: codec.to_query(
+            shapes.RevokeSecurityGroupIngressRequest(group_id="sg-1", ip_permissions=[permission])
+        ),
+        ParamValidationError,
+        "ip_permissions[0].from_port",
+    )
+    assert recorder.requests == []
+
+
+def test_a_huge_number_in_a_result_is_a_parameter_error() -> None:
+    result = shapes.RevokeSecurityGroupIngressResult(
+        return_=True, unknown_ip_permissions=[shapes.IpPermission(from_port=HUGE)]
+    )
+    typed(lambda: codec.to_xml(result), ParamValidationError, "to_xml", "cannot be written")
+
+
+def test_a_huge_number_inside_junk_is_described_not_raised() -> None:
+    typed(lambda: codec.from_dict(shapes.IpRange, (None, HUGE)), ParamValidationError, "tuple")  # type: ignore[arg-type]
+    typed(lambda: codec.from_query([("Action", "x"), (None, HUGE)]), ParamValidationError, "item")  # type: ignore[list-item]
+    typed(lambda: codec.parse_response(OP, HUGE, BODY), ParamValidationError, "status", "digits")
+
+
+def test_a_list_index_of_any_length_is_read_in_order() -> None:
+    # The indices used to be sorted with int(), which refuses 5000 digits (ValueError).
+    base = [("Action", "RevokeSecurityGroupEgress"), ("Version", "2016-11-15"), ("GroupId", "sg-1")]
+    pairs = [
+        *base,
+        ("IpPermissions." + "9" * 5000 + ".IpProtocol", "udp"),
+        ("IpPermissions.10.IpProtocol", "icmp"),
+        ("IpPermissions.2.IpProtocol", "tcp"),
+    ]
+    request = codec.from_query(pairs)
+    assert [p.ip_protocol for p in request.ip_permissions] == ["tcp", "icmp", "udp"]
