@@ -201,13 +201,21 @@ class EC2Client(SafeRevokes):
                 params["dry_run"] = dry_run
             request = _build(operation, request_type, params)
         elif params or dry_run is not None:
-            raise TypeError(
+            raise ParamValidationError(
                 f"{operation}: pass a request object or keyword arguments, not both "
-                "(set dry_run inside the request object)"
+                "(set dry_run inside the request object)",
+                operation=operation,
             )
         elif request_type is not None and type(request) is not request_type:
-            raise TypeError(
-                f"{operation} takes a {request_type.__name__}, got {type(request).__name__}"
+            hint = (
+                f"; for a boto3-form dict, pass codec.from_dict(shapes.{request_type.__name__}, "
+                "params), or give the parameters as keyword arguments"
+                if isinstance(request, Mapping)
+                else f" (ec2revoke.shapes.{request_type.__name__}), or keyword arguments"
+            )
+            raise ParamValidationError(
+                f"{operation} takes a {request_type.__name__}, got {type(request).__name__}" + hint,
+                operation=operation,
             )
         outcome = self._call(operation, request)
         return outcome if isinstance(outcome, DryRunResult) else outcome[0]

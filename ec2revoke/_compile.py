@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from typing import Generic, TypeVar
 
+from ec2revoke import _scalars
 from ec2revoke._schema import ListShape, MapShape, Member, Scalar, Service, Structure
 
 F = TypeVar("F")
@@ -35,7 +36,14 @@ class Invalid(Exception):
 
 def describe(value: object) -> str:
     """A short description of a wrong value for error messages."""
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError:  # an int (or one inside) with more digits than repr() writes
+        text = (
+            _scalars.show_int(value)
+            if isinstance(value, int)
+            else "holding a number too long to print"
+        )
     if len(text) > 60:
         text = text[:57] + "..."
     return f"{type(value).__name__} {text}"

@@ -79,6 +79,10 @@ class EndpointResolver:
         use_dual_stack: bool = False,
     ) -> Endpoint:
         """The endpoint for a region (or a custom URL), as botocore would choose it."""
+        if region:
+            # Checked with a custom endpoint too, as botocore does: the region is signed
+            # into every request, so 'us_east_1' or '"us-east-1"' is never sent.
+            _check_region_name(region)
         if endpoint_url is not None:
             from botocore.utils import is_valid_uri
 
@@ -101,15 +105,7 @@ class EndpointResolver:
                 "or give the profile a region"
             )
         from botocore.exceptions import BotoCoreError
-        from botocore.utils import validate_region_name
 
-        try:
-            validate_region_name(region)
-        except ValueError:
-            raise ConfigurationError(
-                f"region {region!r} is not a region name; give one like 'us-east-1' "
-                "(letters, digits and hyphens only)"
-            ) from None
         if use_fips or use_dual_stack:
             self._check_variant(region, use_fips, use_dual_stack)
         params: dict[str, Any] = {
@@ -125,3 +121,16 @@ class EndpointResolver:
         for scheme in found.properties.get("authSchemes", ()):
             signing_region = scheme.get("signingRegion", signing_region)
         return Endpoint(found.url, signing_region)
+
+
+def _check_region_name(region: str) -> None:
+    """botocore's check of a region name, refused in its words (the AWS CLI's too)."""
+    from botocore.utils import validate_region_name
+
+    try:
+        validate_region_name(region)
+    except ValueError:
+        raise ConfigurationError(
+            f"Provided region_name {region!r} doesn't match a supported format. Give a "
+            "region name like 'us-east-1' (letters, digits and hyphens only)"
+        ) from None

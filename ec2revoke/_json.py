@@ -20,6 +20,8 @@ from ec2revoke._schema import (
     BOOLEAN,
     DOUBLE,
     FLOAT,
+    INTEGER,
+    LONG,
     STRING,
     TIMESTAMP,
     ListShape,
@@ -29,6 +31,38 @@ from ec2revoke._schema import (
 )
 
 Convert = Callable[[Any], Any]
+
+# What botocore's validator lists as the valid types of each kind of parameter, so
+# that a None is refused in its words ("Invalid type for parameter ..., value: None").
+_VALID_TYPES = {
+    "structure": "<class 'dict'>",
+    "map": "<class 'dict'>",
+    "list": "<class 'list'>, <class 'tuple'>",
+    STRING: "<class 'str'>",
+    INTEGER: "<class 'int'>",
+    LONG: "<class 'int'>",
+    BOOLEAN: "<class 'bool'>",
+    FLOAT: "<class 'float'>, <class 'decimal.Decimal'>, <class 'int'>",
+    DOUBLE: "<class 'float'>, <class 'decimal.Decimal'>, <class 'int'>",
+    TIMESTAMP: "<class 'datetime.datetime'>, timestamp-string",
+    BLOB: "<class 'bytes'>, <class 'bytearray'>, file-like object",
+}
+
+
+class _Null(Invalid):
+    """A parameter given as None (JSON null), which is not the same as leaving it out."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__("is None")
+        self.valid_types = _VALID_TYPES[kind]
+
+    def message(self) -> str:
+        """botocore's words for it, then what to do instead."""
+        return (
+            f"Invalid type for parameter {self.where()}, value: None, type: <class 'NoneType'>, "
+            f"valid types: {self.valid_types}: give a value, or leave the parameter out "
+            "(null is not the same as leaving it out)"
+        )
 
 
 def _identity(value: Any) -> Any:
@@ -79,6 +113,10 @@ class DictDecoder(ShapeCompiler[Convert]):
         name, _ = self.service.structure_of(shape_type)
         try:
             return self.get(name)(data)
+        except _Null as e:
+            # Skipping it would change the request: a null CidrIp would revoke the rule
+            # with no source at all, a null GroupId would send the request by name.
+            raise ParamValidationError(e.message()) from None
         except Invalid as e:
             where = e.where()
             raise ParamValidationError(
@@ -92,6 +130,8 @@ class DictDecoder(ShapeCompiler[Convert]):
 
         def convert(value: Any) -> Any:
             if not isinstance(value, Mapping):
+                if value is None:
+                    raise _Null("structure")
                 raise Invalid(
                     f"expected a dict of {cls.__name__} parameters, got {describe(value)}"
                 )
@@ -101,14 +141,12 @@ class DictDecoder(ShapeCompiler[Convert]):
                 if entry is None:
                     valid = ", ".join(by_key) or "none"
                     raise Invalid(f"unknown parameter {key!r} for {cls.__name__}; valid: {valid}")
-                if v is None:
-                    continue
                 try:
                     fields[entry[0]] = entry[1](v)
                 except Invalid as e:
                     e.path.append(key)
                     raise
-            missing = [k for k in required if value.get(k) is None]
+            missing = [k for k in required if k not in value]
             if missing:
                 raise Invalid(f"missing required parameter {', '.join(missing)} for {cls.__name__}")
             return cls(**fields)
@@ -121,6 +159,8 @@ class DictDecoder(ShapeCompiler[Convert]):
         item = self.get(spec.member)
 
         def convert(value: Any) -> Any:
+            if value is None:
+                raise _Null("list")
             if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence):
                 raise Invalid(f"expected a list, got {describe(value)}")
             out = []
@@ -138,6 +178,8 @@ class DictDecoder(ShapeCompiler[Convert]):
         key, val = self.get(spec.key), self.get(spec.value)
 
         def convert(value: Any) -> Any:
+            if value is None:
+                raise _Null("map")
             if not isinstance(value, Mapping):
                 raise Invalid(f"expected a dict, got {describe(value)}")
             return {key(k): val(v) for k, v in value.items()}
@@ -145,7 +187,15 @@ class DictDecoder(ShapeCompiler[Convert]):
         return convert
 
     def scalar(self, spec: Scalar, timestamp_format: str | None) -> Convert:
-        return _SCALAR_READERS.get(spec.kind, _integer)
+        read: Convert = _SCALAR_READERS.get(spec.kind, _integer)
+        kind = spec.kind
+
+        def convert(value: Any) -> Any:
+            if value is None:
+                raise _Null(kind)
+            return read(value)
+
+        return convert
 
 
 def _string(v: Any) -> str:

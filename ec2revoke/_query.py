@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import quote_plus
 
@@ -43,8 +43,9 @@ Decoder = Callable[["Tree | str"], Any]
 # and the text to send.
 _INLINE = {
     STRING: ("type(v) is str", "v"),
-    INTEGER: ("type(v) is int", "str(v)"),
-    LONG: ("type(v) is int", "str(v)"),
+    # Past 64 bits, the member's own encoder writes it (or says it cannot be written).
+    INTEGER: ("type(v) is int and -0x8000000000000000 <= v <= 0x7FFFFFFFFFFFFFFF", "str(v)"),
+    LONG: ("type(v) is int and -0x8000000000000000 <= v <= 0x7FFFFFFFFFFFFFFF", "str(v)"),
 }
 
 
@@ -64,9 +65,9 @@ class QueryEncoder(ShapeCompiler[Encoder]):
             # (from_query reads such a request back as None).
             op = self.service.operations.get(operation or "")
             if op is None or op.input is not None:
-                raise TypeError(
-                    "a request of None needs operation= naming an operation without input; "
-                    f"{operation!r} is not one"
+                raise ParamValidationError(
+                    "to_query: a request of None needs operation= naming an operation "
+                    f"without input; {operation!r} is not one: pass the request dataclass"
                 )
             return [("Action", op.name), ("Version", self.service.api_version)]
         shape, _ = self.service.structure_of(type(request))
@@ -74,7 +75,9 @@ class QueryEncoder(ShapeCompiler[Encoder]):
             try:
                 operation = self._operation_of[shape]
             except KeyError:
-                raise TypeError(f"{shape} is not the request shape of any operation") from None
+                raise ParamValidationError(
+                    f"to_query: {shape} is not the request shape of any operation"
+                ) from None
         pairs: Pairs = [("Action", operation), ("Version", self.service.api_version)]
         try:
             self.get(shape)(request, "", pairs)
@@ -215,7 +218,11 @@ class QueryEncoder(ShapeCompiler[Encoder]):
             def encode(value: Any, key: str, out: Pairs) -> None:
                 if type(value) is not int:
                     raise Invalid(f"expected int, got {describe(value)}")
-                out.append((key, str(value)))
+                try:
+                    text = str(value)
+                except ValueError:  # more digits than str() writes: no EC2 number
+                    raise Invalid(f"{describe(value)} is too large to send") from None
+                out.append((key, text))
 
         return encode
 
@@ -230,7 +237,12 @@ def _quote(text: str) -> str:
 
 def form_body(pairs: Iterable[tuple[str, str]]) -> bytes:
     """The form-encoded request body, byte for byte as botocore sends it."""
-    return "&".join([f"{_quote(k)}={_quote(v)}" for k, v in pairs]).encode("utf-8")
+    try:
+        return "&".join([f"{_quote(k)}={_quote(v)}" for k, v in pairs]).encode("utf-8")
+    except (TypeError, ValueError):
+        raise ParamValidationError(
+            f"form_body takes (key, value) pairs of text, as to_query gives; got {pairs!r:.80}"
+        ) from None
 
 
 class QueryDecoder(ShapeCompiler[Decoder]):
@@ -239,7 +251,7 @@ class QueryDecoder(ShapeCompiler[Decoder]):
     def from_query(self, pairs: Iterable[tuple[str, str]]) -> Any:
         """The request dataclass the pairs describe; the operation is read from Action."""
         tree: Tree = {}
-        for key, value in pairs:
+        for key, value in _pairs(pairs):
             _insert(tree, key, value)
         action, version = tree.pop("Action", None), tree.pop("Version", None)
         if not isinstance(action, str) or action not in self.service.operations:
@@ -299,7 +311,14 @@ class QueryDecoder(ShapeCompiler[Decoder]):
         item = self.get(spec.member)
 
         def decode(node: Tree | str) -> Any:
-            return tuple(item(v) for v in _numbered(node))
+            out = []
+            for index, v in _numbered(node):
+                try:
+                    out.append(item(v))
+                except Invalid as e:
+                    e.path.append(index)  # the error names IpPermissions.1.FromPort
+                    raise
+            return tuple(out)
 
         return decode
 
@@ -313,7 +332,7 @@ class QueryDecoder(ShapeCompiler[Decoder]):
                     raise Invalid("expected map entries (Name.entry.N.Key)")
                 node = node["entry"]
             out = {}
-            for entry in _numbered(node):
+            for _, entry in _numbered(node):
                 if isinstance(entry, str) or set(entry) != {key_name, value_name}:
                     raise Invalid(f"a map entry needs exactly {key_name} and {value_name}")
                 out[dec_key(entry[key_name])] = dec_value(entry[value_name])
@@ -322,7 +341,7 @@ class QueryDecoder(ShapeCompiler[Decoder]):
         return decode
 
     def scalar(self, spec: Scalar, timestamp_format: str | None) -> Decoder:
-        parse: Callable[[str], Any] = _PARSERS.get(spec.kind, int)
+        parse: Callable[[str], Any] = _PARSERS.get(spec.kind, _scalars.parse_int)
 
         def decode(node: Tree | str) -> Any:
             if not isinstance(node, str):
@@ -345,6 +364,26 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
 }
 
 
+def _pairs(pairs: Any) -> list[tuple[str, str]]:
+    """The (key, value) text pairs given, or a ParamValidationError saying what to pass."""
+    hint = "pass (key, value) pairs of text, e.g. urllib.parse.parse_qsl(body)"
+    if isinstance(pairs, (str, bytes, Mapping)):
+        raise ParamValidationError(f"from_query: {hint}; got {describe(pairs)}")
+    try:
+        given = list(pairs)
+    except TypeError:
+        raise ParamValidationError(f"from_query: {hint}; got {describe(pairs)}") from None
+    for pair in given:
+        if not (
+            isinstance(pair, (tuple, list))
+            and len(pair) == 2
+            and isinstance(pair[0], str)
+            and isinstance(pair[1], str)
+        ):
+            raise ParamValidationError(f"from_query: {hint}; got the item {describe(pair)}")
+    return [(k, v) for k, v in given]
+
+
 def _insert(tree: Tree, key: str, value: str) -> None:
     parts = key.split(".")
     node = tree
@@ -360,8 +399,8 @@ def _insert(tree: Tree, key: str, value: str) -> None:
     node[parts[-1]] = value
 
 
-def _numbered(node: Tree | str) -> list[Tree | str]:
-    """The entries of a ``.N`` list in index order.
+def _numbered(node: Tree | str) -> list[tuple[str, Tree | str]]:
+    """The entries of a ``.N`` list in index order, each with its index.
 
     Indices may skip numbers: an entry that sends nothing (a structure with no member
     set) leaves a gap, as it does in botocore's parameters, and the later entries stand.
@@ -370,4 +409,6 @@ def _numbered(node: Tree | str) -> list[Tree | str]:
         raise Invalid("expected a numbered list (Name.1, Name.2, ...)")
     if not all(k.isdecimal() and k.isascii() and k[0] != "0" for k in node):
         raise Invalid(f"list indices must be whole numbers from 1, got {sorted(node)}")
-    return [node[k] for k in sorted(node, key=int)]
+    # Whole numbers without leading zeros sort by length, then text: int() would refuse
+    # an index of more than 4300 digits.
+    return [(k, node[k]) for k in sorted(node, key=lambda k: (len(k), k))]

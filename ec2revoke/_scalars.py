@@ -10,9 +10,24 @@ import binascii
 import datetime
 import email.utils
 import math
+import re
 
 UTC = datetime.timezone.utc
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=UTC)
+_DECIMAL = re.compile(r"-?[0-9]+")
+
+
+def parse_int(text: str) -> int:
+    """An integer from ASCII decimal text: an optional ``-``, then the digits 0-9 only.
+
+    ``int()`` also reads other scripts' digits (``int("\\u0664")`` is 4), ``_`` between
+    digits and surrounding whitespace, and ``str.isdigit()`` accepts ``"\\u00b2"``
+    (superscript two); none of those is a number a user means for a port or a protocol,
+    so each is a ValueError here.
+    """
+    if _DECIMAL.fullmatch(text) is None:
+        raise ValueError(f"not a whole number in ASCII digits (0-9): {text[:40]!r}")
+    return int(text)
 
 
 def to_utc(value: datetime.datetime) -> datetime.datetime:
@@ -56,6 +71,14 @@ def parse_timestamp(text: str) -> datetime.datetime:
         return to_utc(email.utils.parsedate_to_datetime(text))
     except (TypeError, ValueError):
         raise ValueError(f"not a timestamp: {text!r}") from None
+
+
+def show_int(value: int) -> str:
+    """An integer for a message; one with more digits than str() writes is summarised."""
+    try:
+        return str(value)
+    except ValueError:  # past sys.get_int_max_str_digits()
+        return f"a number of about {int(value.bit_length() * 0.30103)} digits"
 
 
 def format_float(value: float) -> str:

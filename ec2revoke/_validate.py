@@ -12,11 +12,12 @@ import ipaddress
 import re
 from typing import Any
 
-from ec2revoke import shapes
+from ec2revoke import _scalars, shapes
 from ec2revoke._errors import ParamValidationError
 
 # Protocol names EC2 takes, and the numbers they stand for.
 PROTOCOL_NUMBERS = {"tcp": 6, "udp": 17, "icmp": 1, "icmpv6": 58}
+_ASCII_SPACE = " \t\n\r\f\v"
 _PORTED = frozenset({6, 17})
 _ICMP = frozenset({1, 58})
 MAX_DESCRIPTION = 255
@@ -31,6 +32,8 @@ _OTHER_ALLOWED = "a-z, A-Z, 0-9, spaces and ._-:/()#,@[]+=;{}!$*"
 
 _INGRESS = (shapes.RevokeSecurityGroupIngressRequest, shapes.AuthorizeSecurityGroupIngressRequest)
 _EGRESS = (shapes.RevokeSecurityGroupEgressRequest, shapes.AuthorizeSecurityGroupEgressRequest)
+# Requests that name a group by ID or by name.
+_ONE_GROUP = (*_INGRESS, shapes.DeleteSecurityGroupRequest)
 # Flat (pre-IpPermissions) parameters that EC2 documents as "Not supported" for egress.
 _EGRESS_FLAT = (
     "cidr_ip",
@@ -48,15 +51,20 @@ def _fail(operation: str, where: str, problem: str) -> ParamValidationError:
 
 @functools.lru_cache(maxsize=1024)
 def protocol_number(protocol: str) -> int | None:
-    """The IP protocol number of a name or number text; -1 for all; None if unknown."""
-    text = protocol.strip().lower()
+    """The IP protocol number of a name or number text; -1 for all; None if unknown.
+
+    Numbers are ASCII digits only: other scripts' digits make no protocol.
+    """
+    text = protocol.strip(_ASCII_SPACE).lower()
     if text in PROTOCOL_NUMBERS:
         return PROTOCOL_NUMBERS[text]
     if text in ("-1", "all"):
         return -1
-    if text.isdigit() and 0 <= int(text) <= 255:
-        return int(text)
-    return None
+    try:
+        number = _scalars.parse_int(text)
+    except ValueError:
+        return None
+    return number if 0 <= number <= 255 else None
 
 
 @functools.lru_cache(maxsize=1024)
@@ -106,19 +114,33 @@ def check_ports(protocol: str | None, from_port: int | None, to_port: int | None
     if number in _PORTED:
         for name, port in (("from_port", from_port), ("to_port", to_port)):
             if port is not None and not 0 <= port <= 65535:
-                return f"{name} {port} is outside 0-65535"
+                return f"{name} {_scalars.show_int(port)} is outside 0-65535"
         if from_port is not None and to_port is not None and from_port > to_port:
             return f"from_port {from_port} is above to_port {to_port}; swap them"
     elif number in _ICMP:
         for name, value in (("ICMP type (from_port)", from_port), ("ICMP code (to_port)", to_port)):
             if value is not None and not -1 <= value <= 255:
-                return f"{name} {value} is outside -1-255 (-1 means all)"
+                return f"{name} {_scalars.show_int(value)} is outside -1-255 (-1 means all)"
         if from_port == -1 and to_port not in (None, -1):
             return "with ICMP type -1 (all types) the code (to_port) must be -1 too"
     return None
 
 
+def _check_spelling(operation: str, where: str, protocol: str | None) -> None:
+    # "all" is the AWS CLI's --protocol spelling (its customisation sends -1); EC2's API
+    # takes only -1, and a typed request goes to EC2 as written. Rule.protocol("all")
+    # normalises it to -1 before it gets here.
+    if protocol is not None and protocol.strip(_ASCII_SPACE).lower() == "all":
+        raise _fail(
+            operation,
+            where,
+            f"{protocol!r} is the AWS CLI's --protocol spelling; EC2 takes -1 for all "
+            "protocols: ip_protocol='-1' (IpProtocol=-1), or Rule.all_traffic()",
+        )
+
+
 def _check_permission(operation: str, where: str, perm: shapes.IpPermission) -> None:
+    _check_spelling(operation, f"{where}.ip_protocol", perm.ip_protocol)
     problem = check_ports(perm.ip_protocol, perm.from_port, perm.to_port)
     if problem:
         raise _fail(operation, where, problem)
@@ -158,6 +180,19 @@ def validate(operation: str, request: Any) -> None:
             "give the security group's ID (group_id='sg-...'); group_name works only "
             "for groups in the default VPC",
         )
+    if (
+        isinstance(request, _ONE_GROUP)
+        and request.group_id is not None
+        and request.group_name is not None
+    ):
+        # EC2 takes the one or the other; with both, which group is acted on is not
+        # the caller's to know.
+        raise _fail(
+            operation,
+            "group_id, group_name",
+            "give the group's ID or its name, not both: group_id='sg-...' (group_name "
+            "works only for groups in the default VPC)",
+        )
     if isinstance(request, _EGRESS):
         given = [f for f in _EGRESS_FLAT if getattr(request, f) is not None]
         if given:
@@ -167,6 +202,7 @@ def validate(operation: str, request: Any) -> None:
                 "not supported for egress rules; describe the rule in ip_permissions instead",
             )
     if isinstance(request, _INGRESS):
+        _check_spelling(operation, "ip_protocol", request.ip_protocol)
         problem = check_ports(request.ip_protocol, request.from_port, request.to_port)
         if problem:
             raise _fail(operation, "ip_protocol/from_port/to_port", problem)

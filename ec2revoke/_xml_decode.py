@@ -13,7 +13,14 @@ from typing import Any
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring, tostring
 
-from ec2revoke._errors import ResponseError, ServiceError, excerpt, service_error
+from ec2revoke._compile import describe
+from ec2revoke._errors import (
+    ParamValidationError,
+    ResponseError,
+    ServiceError,
+    excerpt,
+    service_error,
+)
 from ec2revoke._schema import Service, Structure
 from ec2revoke._xml_stream import REQUEST_ID, BadValue, Children, Plan, TooDeep, WrongRoot, decode
 
@@ -28,10 +35,25 @@ class ResponseDecoder:
 
     def parse(self, operation: str, status: int, body: bytes) -> tuple[Any, str | None]:
         """The result dataclass and request id; raises ServiceError or ResponseError."""
-        op = self.service.operations.get(operation)
+        op = self.service.operations.get(operation) if isinstance(operation, str) else None
         if op is None:
             known = ", ".join(sorted(self.service.operations))
-            raise ValueError(f"unknown operation {operation!r}; expected one of {known}")
+            raise ParamValidationError(
+                f"parse_response: unknown operation {operation!r}; expected one of {known}"
+            )
+        if type(status) is not int or not 100 <= status <= 999:
+            raise ParamValidationError(
+                "parse_response: status must be the HTTP status as an int (100-999), "
+                f"got {describe(status)}"
+            )
+        if not isinstance(body, bytes):
+            if not isinstance(body, (bytearray, memoryview)):
+                encode = " (text: pass body.encode('utf-8'))" if isinstance(body, str) else ""
+                raise ParamValidationError(
+                    f"parse_response: body must be the response's bytes{encode}, "
+                    f"got {describe(body)}"
+                )
+            body = bytes(body)
         if status >= 300:
             raise self.error(operation, status, body)
         # Some recorded bodies start with a newline before the XML declaration,

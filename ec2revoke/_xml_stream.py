@@ -68,6 +68,16 @@ class BadValue(Exception):
         super().__init__(f"<{element[:60]}> should be {what}, got {text[:60]!r}")
 
 
+class Repeated(BadValue):
+    """A member that is one value appears twice: which one EC2 meant cannot be known."""
+
+    def __init__(self, element: str) -> None:
+        Exception.__init__(
+            self,
+            f"<{element[:60]}> appears more than once, so which value EC2 meant cannot be known",
+        )
+
+
 class TooDeep(Exception):
     """Elements nest deeper than any EC2 response does."""
 
@@ -113,6 +123,11 @@ class _Root(Children):
 
 NOTHING = Children()
 SKIP: Transition = (_SKIP, None, _SET, None, NOTHING, False, "")
+# A child element of a scalar: skipped, but it ends the scalar's own text. A scalar's
+# value is its text before any child, as botocore reads ``node.text``, so that
+# <return>false<x/>true</return> is false, not "true" (the text after the child).
+IN_SCALAR_SKIP: Transition = (_SKIP, None, _SET, None, NOTHING, False, "")
+IN_SCALAR = Children(default=IN_SCALAR_SKIP)
 
 _CONVERTERS: dict[str, tuple[Callable[[str], Any], str]] = {
     STRING: (str, "text"),
@@ -200,7 +215,7 @@ class Plan(ShapeCompiler[Node]):
         convert, what = _CONVERTERS[spec.kind]
         # An empty <toPort/> reads as absent for numbers, booleans and timestamps;
         # strings keep "" and blobs b"", as botocore does.
-        return (_SCALAR, convert, NOTHING, spec.kind not in (STRING, BLOB), what)
+        return (_SCALAR, convert, IN_SCALAR, spec.kind not in (STRING, BLOB), what)
 
     def root(self, shape: str | None, expect: str | None) -> Children:
         """Where decoding starts: a document element named ``expect`` holding ``shape``.
@@ -238,10 +253,13 @@ def decode(body: bytes, root: Children) -> dict[str, Any]:
     accs: list[Any] = []
     acc_push, acc_pop = accs.append, accs.pop
     done: list[dict[str, Any]] = []
+    own: list[str] = []  # the current scalar's text before its first child element
 
     def start(tag: str, attrs: Any) -> None:
-        clear()
         t = kids[-1][tag]
+        if t is IN_SCALAR_SKIP and not own:
+            own.append("".join(text))
+        clear()
         push(t)
         kid_push(t[4])
         kind = t[0]
@@ -256,8 +274,14 @@ def decode(body: bytes, root: Children) -> dict[str, Any]:
         kid_pop()
         kind = t[0]
         if kind is _SCALAR:
-            value_text = "".join(text)
+            value_text = own.pop() if own else "".join(text)
             if not value_text and t[5]:
+                if t[2] is _SET:
+                    # Absent, but there: a second <return> must still count as a repeat.
+                    acc = accs[-1]
+                    if t[1] in acc:
+                        raise Repeated(tag.rpartition("}")[2])
+                    acc[t[1]] = None
                 return
             try:
                 value = t[3](value_text)
@@ -278,12 +302,21 @@ def decode(body: bytes, root: Children) -> dict[str, Any]:
             elif kind is _MAP:
                 value = acc
             else:  # a map entry
-                if "k" not in acc or "v" not in acc:
+                if acc.get("k") is None or acc.get("v") is None:
                     return
                 value = (acc["k"], acc["v"])
         delivery = t[2]
         if delivery is _SET:
-            accs[-1][t[1]] = value
+            acc = accs[-1]
+            field = t[1]
+            if field in acc:
+                if kind is not _LIST:
+                    raise Repeated(tag.rpartition("}")[2])
+                # A list given twice: keep the entries of both, so that a later empty
+                # <unknownIpPermissionSet/> cannot hide an earlier one's rules. (botocore
+                # reads it as that many empty entries, losing them; see test_hostile_xml.)
+                value = acc[field] + value
+            acc[field] = value
         elif delivery is _APPEND:
             accs[-1].append(value)
         elif delivery is _APPEND_FIELD:

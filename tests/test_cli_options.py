@@ -145,6 +145,13 @@ SSH_REVOKE = shapes.RevokeSecurityGroupIngressRequest(
         ([EGRESS, "--group-id", "sg-1", "--cidr-ip", "10.0.0.0/8", "--from-port", "22"],
          "Error parsing parameter '--cidr-ip': CidrIp, FromPort: not supported for egress "
          "rules; describe the rule in ip_permissions instead"),
+        ([INGRESS, "--group-id", "sg-1", "--group-name", "web", *SSH[2:]],
+         "Error parsing parameter '--group-id': GroupId, GroupName: give the group's ID or its "
+         "name, not both: group_id='sg-...' (group_name works only for groups in the default VPC)"),
+        ([INGRESS, "--group-id", "sg-1", "--ip-permissions", "IpProtocol=all,IpRanges=[{CidrIp=10.0.0.0/8}]"],
+         "Error parsing parameter '--ip-permissions': IpPermissions[0].IpProtocol: 'all' is the "
+         "AWS CLI's --protocol spelling; EC2 takes -1 for all protocols: ip_protocol='-1' "
+         "(IpProtocol=-1), or Rule.all_traffic()"),
         ([INGRESS, "--group-id", "sg-1", "--from-port", "twenty-two"],
          "Error parsing parameter '--from-port': expected an integer, got 'twenty-two'"),
         ([INGRESS, "--group-id", "sg-1", "--query", "Return[", *SSH[2:]],
@@ -167,6 +174,40 @@ def test_bad_input_is_one_line_naming_the_option(argv: list[str], line: str) -> 
     assert (result.code, result.out) == (252, "")
     assert result.err.startswith("\n")
     assert result.error_line == line
+
+
+NULL_CIDR = '[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": null}]}]'
+NULL_GROUP_ID = (
+    '{"GroupId": null, "GroupName": "web", "IpPermissions": [{"IpProtocol": "tcp", '
+    '"FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}]}'
+)
+
+
+@pytest.mark.parametrize(
+    ("argv", "parameter", "valid"),
+    [
+        ([INGRESS, "--group-id", "sg-1", "--ip-permissions", NULL_CIDR],
+         "IpPermissions[0].IpRanges[0].CidrIp", "<class 'str'>"),
+        ([INGRESS, "--cli-input-json", NULL_GROUP_ID], "GroupId", "<class 'str'>"),
+        ([EGRESS, "--cli-input-json", '{"GroupId": "sg-1", "IpPermissions": null}'],
+         "IpPermissions", "<class 'list'>, <class 'tuple'>"),
+        ([INGRESS, "--group-id", "sg-1", "--ip-permissions", '{"IpProtocol": "tcp", "FromPort": null, "ToPort": 22}'],
+         "IpPermissions[0].FromPort", "<class 'int'>"),
+        ([INGRESS, "--cli-input-yaml", "GroupId: sg-1\nDryRun:\n"], "DryRun", "<class 'bool'>"),
+    ],
+)  # fmt: skip
+def test_null_is_refused_as_the_aws_cli_refuses_it(
+    argv: list[str], parameter: str, valid: str
+) -> None:
+    # Taken as "left out", a null CidrIp would revoke TCP 22 with no source, and a null
+    # GroupId would revoke by name; the AWS CLI refuses both (Parameter validation failed).
+    with ec2():  # no answers: nothing may be sent
+        result = cli(*argv)
+    assert (result.code, result.out) == (252, "")
+    assert result.error_line.startswith(
+        f"Parameter validation failed: Invalid type for parameter {parameter}, value: None, "
+        f"type: <class 'NoneType'>, valid types: {valid}"
+    )
 
 
 def test_an_unreadable_file_reference_is_252_naming_the_option(tmp_path: Path) -> None:
@@ -257,6 +298,20 @@ def test_no_region_is_253(env: pytest.MonkeyPatch) -> None:
     )  # fmt: skip
 
 
+@pytest.mark.parametrize("region", ["us_east_1", '"us-east-1"'])
+@pytest.mark.parametrize("endpoint", [[], ["--endpoint-url", "http://127.0.0.1:9/"]])
+def test_a_malformed_region_is_253_and_nothing_is_sent(region: str, endpoint: list[str]) -> None:
+    # The AWS CLI refuses it in these words; it exits 255, where this CLI's table puts
+    # configuration problems at 253.
+    url = endpoint[1] if endpoint else ENDPOINT
+    with Stubber.for_endpoint(url.rstrip("/")):  # no answers: nothing may be sent
+        result = cli(INGRESS, *SSH, "--region", region, *endpoint)
+    assert result.code == 253
+    assert result.error_line.startswith(
+        f"Provided region_name {region!r} doesn't match a supported format."
+    )
+
+
 def test_no_credentials_is_253(env: pytest.MonkeyPatch) -> None:
     env.delenv("AWS_ACCESS_KEY_ID")
     env.delenv("AWS_SECRET_ACCESS_KEY")
@@ -264,6 +319,20 @@ def test_no_credentials_is_253(env: pytest.MonkeyPatch) -> None:
     assert (result.code, result.error_line) == (
         253, 'Unable to locate credentials. You can configure credentials by running "aws configure".'
     )  # fmt: skip
+
+
+@pytest.mark.parametrize("value", ["abc", "3.5"])
+def test_max_attempts_that_is_no_number_is_253(env: pytest.MonkeyPatch, value: str) -> None:
+    # botocore reads AWS_MAX_ATTEMPTS with int() and raises a bare ValueError; the AWS
+    # CLI prints it as is (exit 255). Here it is a configuration error that says where.
+    env.setenv("AWS_MAX_ATTEMPTS", value)
+    with ec2():  # no answers: nothing may be sent
+        result = cli(INGRESS, *SSH)
+    assert result.code == 253
+    assert result.error_line == (
+        f"max_attempts (AWS_MAX_ATTEMPTS or the profile's max_attempts) must be a whole "
+        f"number of attempts, got {value!r}"
+    )
 
 
 def test_an_unknown_profile_is_253() -> None:

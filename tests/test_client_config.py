@@ -393,20 +393,20 @@ def test_dry_run_keyword_matches_the_request_field() -> None:
     assert b"DryRun=false" in recorder.requests[0].body
 
 
-def test_request_object_and_keywords_together_is_a_type_error() -> None:
+def test_request_object_and_keywords_together_is_a_parameter_error() -> None:
     client, recorder = recording_client()
     request = shapes.RevokeSecurityGroupIngressRequest(group_id="sg-1")
-    with pytest.raises(TypeError, match="not both"):
+    with pytest.raises(ParamValidationError, match="not both"):
         client.revoke_security_group_ingress(request, group_id="sg-2")  # type: ignore[call-overload]
-    with pytest.raises(TypeError, match="dry_run"):
+    with pytest.raises(ParamValidationError, match="dry_run"):
         client.revoke_security_group_ingress(request, dry_run=True)  # type: ignore[call-overload]
     assert recorder.requests == []
 
 
-def test_wrong_request_type_is_a_type_error() -> None:
+def test_wrong_request_type_is_a_parameter_error() -> None:
     client, recorder = recording_client()
     egress = shapes.RevokeSecurityGroupEgressRequest(group_id="sg-1")
-    with pytest.raises(TypeError, match="RevokeSecurityGroupIngressRequest"):
+    with pytest.raises(ParamValidationError, match="RevokeSecurityGroupIngressRequest"):
         client.revoke_security_group_ingress(egress)  # type: ignore[call-overload]
     assert recorder.requests == []
 

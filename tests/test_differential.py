@@ -285,3 +285,68 @@ def test_missing_required_member_is_refused() -> None:
         codec.from_query([("Action", "RevokeSecurityGroupEgress"), ("Version", "2016-11-15")])
     problems = botocore_problems("RevokeSecurityGroupEgress", {"IpPermissions": []})
     assert any("Missing required parameter" in p and "GroupId" in p for p in problems)
+
+
+# -- JSON null -----------------------------------------------------------------------
+
+_SSH = {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22}
+NULLS = [
+    pytest.param({"GroupId": "sg-1", "IpPermissions": [{**_SSH, "IpRanges": [{"CidrIp": None}]}]}, id="cidr"),
+    pytest.param({"GroupId": None, "GroupName": "web"}, id="group-id"),
+    pytest.param({"GroupId": "sg-1", "IpPermissions": None}, id="list"),
+    pytest.param({"GroupId": "sg-1", "IpPermissions": [None]}, id="list-item"),
+    pytest.param({"GroupId": "sg-1", "IpPermissions": [{**_SSH, "FromPort": None}]}, id="integer"),
+    pytest.param({"GroupId": "sg-1", "DryRun": None}, id="boolean"),
+    pytest.param({"GroupId": "sg-1", "IpPermissions": [{**_SSH, "IpRanges": [None]}]}, id="nested-item"),
+    pytest.param({"GroupId": "sg-1", "SecurityGroupRuleIds": ["sgr-1", None]}, id="string-item"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("params", NULLS)
+def test_null_is_refused_in_botocores_words(params: dict[str, Any]) -> None:
+    """JSON null is not "left out": botocore refuses it, and so do we, in its words."""
+    (problem,) = botocore_problems("RevokeSecurityGroupIngress", params)
+    assert "value: None, type: <class 'NoneType'>" in problem
+    with pytest.raises(ParamValidationError) as caught:
+        codec.from_dict(shapes.RevokeSecurityGroupIngressRequest, params)
+    message = str(caught.value)
+    assert message.startswith(problem + ":"), (message, problem)
+    assert "leave the parameter out" in message  # what to do instead
+
+
+def test_null_is_refused_in_every_kind_of_shape_botocore_validates() -> None:
+    """Each kind's list of valid types is botocore's, for every structure member of the model."""
+    for name, spec in SERVICE.shapes.items():
+        if not isinstance(spec, Structure) or spec.exception:
+            continue
+        for member in spec.members:
+            params = {member.name: None}
+            model = EC2_MODEL.shape_for(name)
+            try:
+                validate_parameters(params, model)
+            except botocore.exceptions.ParamValidationError as e:
+                expected = [line for line in str(e).splitlines()[1:] if "NoneType" in line]
+            else:
+                raise AssertionError(f"botocore accepted None for {name}.{member.name}")
+            with pytest.raises(ParamValidationError) as caught:
+                codec.from_dict(spec.cls, params)
+            assert str(caught.value).startswith(expected[0] + ":"), (name, member.name)
+
+
+# -- numbers in responses ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["\U0001d7dc", "\u0664", " 22 ", "2_2", "+22", "\n22\n"])
+def test_response_integers_are_read_as_botocore_reads_them(text: str) -> None:
+    """In a response, an integer is whatever int() makes of the text, as in botocore's
+    parser; only request input insists on ASCII digits (tests/test_ascii_numbers.py)."""
+    body = (
+        "<RevokeSecurityGroupIngressResponse><requestId>r</requestId><return>true</return>"
+        f"<unknownIpPermissionSet><item><ipProtocol>tcp</ipProtocol><fromPort>{text}</fromPort>"
+        "</item></unknownIpPermissionSet></RevokeSecurityGroupIngressResponse>"
+    ).encode()
+    parsed = botocore_parse("RevokeSecurityGroupIngress", 200, body)
+    parsed.pop("ResponseMetadata")
+    ours = codec.parse_response("RevokeSecurityGroupIngress", 200, body)
+    assert codec.to_dict(ours) == parsed
+    assert ours.unknown_ip_permissions[0].from_port == int(text)

@@ -175,6 +175,26 @@ def test_region_botocore_refuses_is_refused(
     assert "us-east-1" in str(ours)  # an example of what to write instead
 
 
+@pytest.mark.parametrize("region", [*INVALID_REGIONS, "us_east_1", '"us-east-1"', "us-east-1 "])
+def test_a_region_botocore_refuses_is_refused_with_an_endpoint_url_too(region: str) -> None:
+    # The region is signed into every request: a custom endpoint does not make a
+    # malformed one acceptable, to botocore or to us.
+    with pytest.raises(BotoCoreError, match="doesn't match a supported format"):
+        _session().create_client(
+            "ec2",
+            region_name=region,
+            endpoint_url="http://127.0.0.1:5000",
+            aws_access_key_id="x",
+            aws_secret_access_key="y",
+        )
+    with pytest.raises(ConfigurationError) as caught:
+        EndpointResolver().resolve(region, endpoint_url="http://127.0.0.1:5000")
+    assert repr(region) in str(caught.value)
+    assert "us-east-1" in str(caught.value)
+    with pytest.raises(ConfigurationError):
+        EC2Client(region=region, endpoint_url="http://127.0.0.1:5000", credentials=CREDENTIALS)
+
+
 def test_botocore_does_refuse_some_variants() -> None:
     # Keeps the comparison above honest: if botocore ever stops refusing anything,
     # the refusal branch is untested and this says so.

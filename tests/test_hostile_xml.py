@@ -14,7 +14,9 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import botocore.session
 import pytest
+from botocore.parsers import EC2QueryParser
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -484,3 +486,131 @@ def test_response_without_errors_element(status: int) -> None:
     body = b"<Response><RequestID>r</RequestID></Response>"
     message = str(response_error(status, body))
     assert "not an EC2 error document (no <Errors><Error> in <Response>)" in message
+
+
+# --- answers that lie: mixed content and repeated elements ------------------------------
+
+_EC2_MODEL = botocore.session.get_session().get_service_model("ec2")
+_UNKNOWN_22 = (
+    "<item><ipProtocol>tcp</ipProtocol><fromPort>22</fromPort><toPort>22</toPort>"
+    "<ipRanges><item><cidrIp>198.51.100.0/24</cidrIp></item></ipRanges></item>"
+)
+_UNKNOWN_53 = "<item><ipProtocol>udp</ipProtocol><fromPort>53</fromPort><toPort>53</toPort></item>"
+
+
+def _revoke_body(inner: str) -> bytes:
+    return (
+        '<RevokeSecurityGroupIngressResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">'
+        f"<requestId>r-1</requestId>{inner}</RevokeSecurityGroupIngressResponse>"
+    ).encode()
+
+
+def _botocore(body: bytes, operation: str = OP) -> dict[str, object]:
+    shape = _EC2_MODEL.operation_model(operation).output_shape
+    parsed: dict[str, object] = EC2QueryParser().parse(
+        {"body": body, "headers": {}, "status_code": 200}, shape
+    )
+    parsed.pop("ResponseMetadata")
+    return parsed
+
+
+@pytest.mark.parametrize(
+    ("inner", "expected"),
+    [
+        ("<return>false<x/>true</return>", False),
+        ("<return>true<x/>false</return>", True),
+        ("<return>false<x>true</x></return>", False),
+        ("<return>tr<!-- a comment is no child -->ue</return>", True),
+    ],
+)
+def test_a_boolean_is_the_text_before_any_child_as_in_botocore(inner: str, expected: bool) -> None:
+    body = _revoke_body(inner)
+    assert codec.parse_response(OP, 200, body).return_ is expected
+    assert _botocore(body) == {"Return": expected}
+
+
+def test_text_around_a_comment_is_one_text() -> None:
+    # "falsetrue", as botocore reads it too; it reads that as False, we refuse it
+    # (see test_non_boolean_return).
+    body = _revoke_body("<return>false<!-- c -->true</return>")
+    assert "got 'falsetrue'" in str(response_error(200, body))
+    assert _botocore(body) == {"Return": False}
+
+
+def test_text_after_a_child_is_not_part_of_a_string_either() -> None:
+    body = _revoke_body(
+        "<return>true</return><unknownIpPermissionSet><item>"
+        "<ipProtocol>tcp<x/>udp</ipProtocol><fromPort>22<y/>99</fromPort></item>"
+        "</unknownIpPermissionSet>"
+    )
+    result = codec.parse_response(OP, 200, body)
+    assert codec.to_dict(result) == _botocore(body)
+    assert result.unknown_ip_permissions[0].ip_protocol == "tcp"
+    assert result.unknown_ip_permissions[0].from_port == 22
+
+
+def test_a_child_before_any_text_leaves_a_boolean_absent() -> None:
+    # botocore reads the empty node.text as False; an empty boolean reads as absent here
+    # (test_empty_return_is_absent_not_false), and Return absent is no success either.
+    body = _revoke_body("<return><x/>true</return>")
+    assert codec.parse_response(OP, 200, body).return_ is None
+    assert _botocore(body) == {"Return": False}
+
+
+@pytest.mark.parametrize(
+    ("inner", "unknown"),
+    [
+        (f"<unknownIpPermissionSet>{_UNKNOWN_22}</unknownIpPermissionSet><unknownIpPermissionSet/>", [22]),
+        (f"<unknownIpPermissionSet/><unknownIpPermissionSet>{_UNKNOWN_22}</unknownIpPermissionSet>", [22]),
+        (f"<unknownIpPermissionSet>{_UNKNOWN_22}</unknownIpPermissionSet>"
+         f"<unknownIpPermissionSet>{_UNKNOWN_53}</unknownIpPermissionSet>", [22, 53]),
+    ],
+)  # fmt: skip
+def test_a_list_given_twice_loses_no_items(inner: str, unknown: list[int]) -> None:
+    # botocore reads a repeated list element as that many empty entries ([{}, {}]): the
+    # rules EC2 did not revoke are lost. Here the entries of both are kept, in order, so
+    # a later empty list cannot hide an earlier one's UnknownIpPermissions.
+    body = _revoke_body(f"<return>true</return>{inner}")
+    result = codec.parse_response(OP, 200, body)
+    assert [p.from_port for p in result.unknown_ip_permissions] == unknown
+    assert _botocore(body)["UnknownIpPermissions"] == [{}, {}]
+
+
+def test_a_nested_list_given_twice_loses_no_items() -> None:
+    body = _revoke_body(
+        "<return>true</return><unknownIpPermissionSet><item><ipProtocol>tcp</ipProtocol>"
+        "<ipRanges><item><cidrIp>10.0.0.0/8</cidrIp></item></ipRanges><ipRanges/>"
+        "</item></unknownIpPermissionSet>"
+    )
+    (permission,) = codec.parse_response(OP, 200, body).unknown_ip_permissions
+    assert [r.cidr_ip for r in permission.ip_ranges] == ["10.0.0.0/8"]
+
+
+@pytest.mark.parametrize(
+    "inner",
+    [
+        "<return>false</return><return>true</return>",
+        "<return>true</return><return>false</return>",
+        "<return>true</return><return/>",
+        "<return/><return>true</return>",
+        "<return>true</return><unknownIpPermissionSet><item><ipProtocol>tcp</ipProtocol>"
+        "<ipProtocol>udp</ipProtocol></item></unknownIpPermissionSet>",
+    ],
+)
+def test_a_value_given_twice_is_refused(inner: str) -> None:
+    # Which of the two EC2 meant is unknowable; botocore reads a repeated boolean as False
+    # and a repeated string as a list of elements. Refusing is the one safe reading.
+    message = str(response_error(200, _revoke_body(inner)))
+    assert "more than once" in message
+
+
+def test_a_structure_given_twice_is_refused() -> None:
+    body = (
+        b"<DescribeSecurityGroupRulesResponse><requestId>r</requestId><securityGroupRuleSet><item>"
+        b"<securityGroupRuleId>sgr-1</securityGroupRuleId>"
+        b"<referencedGroupInfo><groupId>sg-1</groupId></referencedGroupInfo>"
+        b"<referencedGroupInfo><groupId>sg-2</groupId></referencedGroupInfo>"
+        b"</item></securityGroupRuleSet></DescribeSecurityGroupRulesResponse>"
+    )
+    message = str(response_error(200, body, "DescribeSecurityGroupRules"))
+    assert "<referencedGroupInfo> appears more than once" in message

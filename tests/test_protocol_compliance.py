@@ -30,7 +30,7 @@ from urllib.parse import parse_qsl
 import pytest
 
 from codegen.render import render
-from ec2revoke import ServiceError
+from ec2revoke import ParamValidationError, ServiceError
 from ec2revoke._schema import Service, Structure
 from ec2revoke.codec import Codec, form_body, to_query
 
@@ -289,7 +289,7 @@ def test_the_cases_are_all_there() -> None:
 
 def test_a_request_of_none_is_only_for_operations_without_input() -> None:
     # The no-input cases above send None; an operation that has input must refuse it.
-    with pytest.raises(TypeError, match="operation without input"):
+    with pytest.raises(ParamValidationError, match="operation without input"):
         to_query(None, operation="RevokeSecurityGroupIngress")
-    with pytest.raises(TypeError, match="operation without input"):
+    with pytest.raises(ParamValidationError, match="operation without input"):
         to_query(None)

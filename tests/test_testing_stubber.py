@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from ec2revoke import (
+    ConfigurationError,
     ConnectionFailed,
     DryRunResult,
     EC2Client,
@@ -134,9 +135,11 @@ def test_a_boto3_dict_result_is_decoded_to_the_result_type(
 
 
 def test_answers_are_refused_when_added_if_they_cannot_be_right(stubber: Stubber) -> None:
-    with pytest.raises(ValueError, match=r"unknown operation 'RevokeSecurityGroupIngres' "):
+    with pytest.raises(
+        ParamValidationError, match=r"unknown operation 'RevokeSecurityGroupIngres' "
+    ):
         stubber.add_response("RevokeSecurityGroupIngres", REVOKED)
-    with pytest.raises(TypeError) as wrong_type:
+    with pytest.raises(ParamValidationError) as wrong_type:
         stubber.add_response("RevokeSecurityGroupEgress", REVOKED)
     assert str(wrong_type.value) == (
         "RevokeSecurityGroupEgress answers with a RevokeSecurityGroupEgressResult "
@@ -147,7 +150,7 @@ def test_answers_are_refused_when_added_if_they_cannot_be_right(stubber: Stubber
             "RevokeSecurityGroupIngress",
             shapes.RevokeSecurityGroupIngressResult(return_="yes"),  # type: ignore[arg-type]
         )
-    with pytest.raises(TypeError) as unknown_field:
+    with pytest.raises(ParamValidationError) as unknown_field:
         stubber.add_response("RevokeSecurityGroupIngress", REVOKED, {"GroupID": GROUP})
     assert str(unknown_field.value).startswith(
         "expected_params: RevokeSecurityGroupIngressRequest has no field 'GroupID' "
@@ -577,5 +580,5 @@ def test_a_client_with_its_own_transport_cannot_be_stubbed() -> None:
             raise AssertionError("never called")
 
     client = EC2Client(region="us-east-1", credentials=CREDENTIALS, transport=Canned())  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="build the client without transport="):
+    with pytest.raises(ConfigurationError, match="build the client without transport="):
         Stubber(client)

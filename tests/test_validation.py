@@ -22,6 +22,7 @@ from ec2revoke import (
     HttpRequest,
     HttpResponse,
     ParamValidationError,
+    Rule,
     StaticCredentials,
     codec,
     shapes,
@@ -104,6 +105,27 @@ def test_ingress_needs_group_id_or_name(
     assert "default VPC" in message
 
 
+@pytest.mark.parametrize("method", [*INGRESS, "delete_security_group"])
+def test_group_id_and_group_name_together_are_refused(
+    client: EC2Client, edge: responses.RequestsMock, method: str
+) -> None:
+    # EC2 takes one or the other; with both, which group is meant is anyone's guess.
+    extra = {} if method == "delete_security_group" else {"ip_permissions": [tcp()]}
+    message = refused(edge, getattr(client, method), group_id="sg-1", group_name="web", **extra)
+    assert message.startswith(f"{operation_of(method)}: group_id, group_name: ")
+    assert "not both" in message
+    assert "group_id='sg-...'" in message
+
+
+def test_the_builder_sends_one_group_only() -> None:
+    client, recorder = recording_client()
+    client.revoke_ingress("web", Rule.SSH.from_any_ipv4())
+    (sent,) = recorder.requests
+    body = sent.body.decode()
+    assert "GroupName=web" in body
+    assert "GroupId" not in body
+
+
 def test_ingress_rule_ids_alone_still_need_the_group(
     client: EC2Client, edge: responses.RequestsMock
 ) -> None:
@@ -131,6 +153,42 @@ def test_egress_group_id_of_none_in_a_request_object(
     message = refused(edge, client.revoke_security_group_egress, request)
     assert "group_id" in message
     assert "required" in message
+
+
+# --- "all" is the AWS CLI's spelling, not EC2's ---------------------------------------
+
+
+@pytest.mark.parametrize("method", BOTH)
+@pytest.mark.parametrize("spelling", ["all", "ALL", " all "])
+def test_all_in_an_ip_permission_is_refused_with_the_ec2_spelling(
+    client: EC2Client, edge: responses.RequestsMock, method: str, spelling: str
+) -> None:
+    permission = shapes.IpPermission(ip_protocol=spelling, ip_ranges=[v4("10.0.0.0/8")])
+    message = refused(edge, getattr(client, method), group_id="sg-1", ip_permissions=[permission])
+    assert message.startswith(f"{operation_of(method)}: ip_permissions[0].ip_protocol: ")
+    assert "ip_protocol='-1'" in message
+
+
+@pytest.mark.parametrize("method", INGRESS)
+def test_all_as_the_flat_protocol_is_refused(
+    client: EC2Client, edge: responses.RequestsMock, method: str
+) -> None:
+    message = refused(
+        edge, getattr(client, method), group_id="sg-1", ip_protocol="all", cidr_ip="10.0.0.0/8"
+    )
+    assert message.startswith(f"{operation_of(method)}: ip_protocol: ")
+    assert "ip_protocol='-1'" in message
+
+
+def test_the_builder_still_takes_all_and_sends_minus_one() -> None:
+    client, recorder = recording_client()
+    client.revoke_ingress("sg-1", Rule.protocol("all").from_any_ipv4())
+    client.revoke_egress("sg-1", Rule.all_traffic().to_any_ipv4())
+    assert [r.operation for r in recorder.requests] == [
+        "RevokeSecurityGroupIngress",
+        "RevokeSecurityGroupEgress",
+    ]
+    assert all("IpPermissions.1.IpProtocol=-1" in r.body.decode() for r in recorder.requests)
 
 
 # --- egress flat parameters ------------------------------------------------------

@@ -116,7 +116,17 @@ class Settings:
                 return DEFAULT_TIMEOUT
             return float(value) or None
 
-        attempts = self.session().get_config_variable("max_attempts")  # AWS_MAX_ATTEMPTS too
+        try:
+            # AWS_MAX_ATTEMPTS too; botocore converts it with int() and raises ValueError.
+            attempts = self.session().get_config_variable("max_attempts")
+        except ValueError:
+            raw = os.environ.get("AWS_MAX_ATTEMPTS") or self.session().get_scoped_config().get(
+                "max_attempts"
+            )
+            raise ConfigurationError(
+                "max_attempts (AWS_MAX_ATTEMPTS or the profile's max_attempts) must be a whole "
+                f"number of attempts, got {raw!r}"
+            ) from None
         return EC2Client(
             region=self.region(),
             endpoint_url=self.endpoint_url(),

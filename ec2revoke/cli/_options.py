@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, NoReturn
 
+from ec2revoke import _scalars
 from ec2revoke._schema import ListShape
 from ec2revoke._verify import VERIFY_TIMEOUT
 from ec2revoke.cli._output import FORMATS
@@ -157,7 +158,7 @@ def add_globals(parser: argparse.ArgumentParser, *, top: bool) -> None:
 
 def _seconds(text: str) -> int:
     try:
-        value = int(text)
+        value = _scalars.parse_int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected whole seconds, got {text!r}") from None
     if value < 0:

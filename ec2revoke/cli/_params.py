@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ec2revoke import codec
+from ec2revoke import _scalars, codec
 from ec2revoke._errors import ParamValidationError
 from ec2revoke._generated.wire import SERVICE
 from ec2revoke._schema import ListShape, Member, Scalar, ShapeSpec, Structure
@@ -130,7 +130,7 @@ def type_shorthand(value: Any, shape: ShapeSpec) -> Any:
         return value
     if isinstance(shape, Scalar):
         if shape.kind in ("integer", "long"):
-            return int(value)
+            return _scalars.parse_int(value)
         if shape.kind in ("float", "double"):
             return float(value)
         if shape.kind == "boolean" and value.lower() in ("true", "false"):
@@ -158,7 +158,7 @@ def unpack(option: ModelOption, value: str | bytes | list[str]) -> Any:
     if isinstance(shape, Scalar):
         if shape.kind in ("integer", "long"):
             try:
-                return int(value)  # type: ignore[arg-type]
+                return _scalars.parse_int(value)  # type: ignore[arg-type]
             except (TypeError, ValueError):
                 raise ParamError(name, f"expected an integer, got {value!r}") from None
         return value
@@ -201,7 +201,7 @@ def _typed_shorthand(items: Sequence[str], shape: ListShape, option: str) -> Any
 
 def _protocol(value: str) -> str:
     try:
-        number = int(value)
+        number: int | None = _scalars.parse_int(value)
     except ValueError:
         number = None
     if number is not None and (0 <= number <= 255 or number == -1):
@@ -223,8 +223,9 @@ def port_range(value: str, option: str = "--port") -> tuple[int, int]:
             return -1, -1
         if "-" in value:
             low, high = value.split("-", 1)
-            return int(low), int(high)
-        return int(value), int(value)
+            return _scalars.parse_int(low), _scalars.parse_int(high)
+        number = _scalars.parse_int(value)
+        return number, number
     except ValueError:
         raise ParamError(
             option,
@@ -344,6 +345,9 @@ class Params:
         return self.sources.get(head)
 
 
+_BOTOCORE_TYPE_ERROR = "Invalid type for parameter "
+
+
 def decode(request_type: type[Any], params: Params) -> Any:
     """The request dataclass; a parameter that does not fit is named by its option."""
     shape_name, _ = SERVICE.structure_of(request_type)
@@ -351,6 +355,9 @@ def decode(request_type: type[Any], params: Params) -> Any:
         return codec.from_dict(request_type, params.values)
     except ParamValidationError as e:
         text = str(e)
+        if text.startswith(_BOTOCORE_TYPE_ERROR):
+            # A null, refused in botocore's words, as the AWS CLI refuses it.
+            raise
         path = text.split(": ", 1)[0].removeprefix(shape_name).lstrip(".")
         problem = text.split(": ", 1)[1] if ": " in text else text
         option = params.source_of(path) if path else None

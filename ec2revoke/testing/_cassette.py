@@ -40,7 +40,9 @@ import requests.adapters
 import responses
 import yaml
 
-from ec2revoke import codec
+from ec2revoke import _scalars, codec
+from ec2revoke._compile import describe
+from ec2revoke._errors import ConfigurationError, EC2Error, ParamValidationError
 from ec2revoke._generated.wire import SERVICE
 from ec2revoke.testing._match import exactly
 from ec2revoke.testing._script import (
@@ -86,35 +88,60 @@ class Cassette:
     @classmethod
     def load(cls, path: PathLike) -> Cassette:
         """Read a cassette file written by record()."""
-        with open(path, encoding="utf-8") as f:
-            return cls.from_yaml(f.read(), source=str(path))
+        try:
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
+        except (OSError, UnicodeDecodeError) as e:
+            raise ConfigurationError(
+                f"cannot read the cassette {os.fspath(path)}: {e}; record one first with "
+                "record(path) against a real or embedded endpoint"
+            ) from None
+        return cls.from_yaml(text, source=str(path))
 
     @classmethod
     def from_yaml(cls, text: str, *, source: str = "cassette") -> Cassette:
-        """Read a cassette from its YAML text."""
-        data = yaml.safe_load(text)
+        """Read a cassette from its YAML text; ConfigurationError if it is not one."""
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as e:
+            problem = " ".join(str(e).split())
+            raise ConfigurationError(f"{source}: not YAML ({problem})") from None
         if not isinstance(data, dict) or not isinstance(data.get("ec2revoke"), dict):
-            raise ValueError(f"{source}: not an ec2revoke cassette (no 'ec2revoke:' block)")
+            raise ConfigurationError(
+                f"{source}: not an ec2revoke cassette (no 'ec2revoke:' block); cassettes are "
+                "written by ec2revoke.testing.record()"
+            )
         meta = data["ec2revoke"]
         if meta.get("cassette") != FORMAT:
-            raise ValueError(f"{source}: cassette format {meta.get('cassette')!r}, not {FORMAT}")
+            raise ConfigurationError(
+                f"{source}: cassette format {meta.get('cassette')!r}, not {FORMAT}; record it "
+                "again with this version"
+            )
+        entries = data.get("responses") or []
+        if not isinstance(entries, list):
+            raise ConfigurationError(
+                f"{source}: 'responses' must be a list of recorded calls, got {describe(entries)}"
+            )
         interactions = []
-        for i, entry in enumerate(data.get("responses") or ()):
+        for i, entry in enumerate(entries):
             try:
                 asked, answer = entry["request"], entry["response"]
                 interactions.append(
                     Interaction(
                         operation=asked["operation"],
                         params=asked.get("params") or {},
-                        status=int(answer["status"]),
+                        status=_status(answer["status"]),
                         body=answer.get("body") or "",
                         url=answer["url"],
                         content_type=answer.get("content_type") or XML,
                         headers=answer.get("headers") or {},
                     )
                 )
-            except (KeyError, TypeError, ValueError) as e:
-                raise ValueError(f"{source}: entry {i + 1} is incomplete ({e!r})") from None
+            except (KeyError, TypeError, ValueError, AttributeError) as e:
+                raise ConfigurationError(
+                    f"{source}: entry {i + 1} is incomplete or malformed ({e!r}); record the "
+                    "cassette again"
+                ) from None
         return cls(tuple(interactions), bool(meta.get("mask_account_ids")))
 
     def to_yaml(self) -> str:
@@ -147,6 +174,16 @@ class Cassette:
         """Write the cassette, creating its folder."""
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_text(self.to_yaml(), encoding="utf-8")
+
+
+def _status(value: Any) -> int:
+    """An HTTP status from a cassette: an int, or its ASCII digits."""
+    if type(value) is int:
+        return value
+    try:
+        return _scalars.parse_int(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"status {value!r} is not an HTTP status") from None
 
 
 class _Dumper(yaml.SafeDumper):
@@ -257,6 +294,11 @@ class Replay(ScriptedInterceptor):
 
     def __init__(self, cassette: Cassette | PathLike, *, assert_on_exit: bool = True) -> None:
         if not isinstance(cassette, Cassette):
+            if not isinstance(cassette, (str, os.PathLike)):
+                raise ParamValidationError(
+                    f"replay takes a Cassette or the path of a cassette file, got "
+                    f"{describe(cassette)}"
+                )
             cassette = Cassette.load(cassette)
         self.cassette = cassette
         script = Script(
@@ -265,9 +307,14 @@ class Replay(ScriptedInterceptor):
             same=_same_but_account_ids if cassette.mask_account_ids else exactly,
             against="the recorded call",
         )
-        for i in cassette.interactions:
-            headers = {"Content-Type": i.content_type, **i.headers}
-            script.expect(i.operation, i.params, Answer(i.status, i.body.encode(), headers))
+        for n, i in enumerate(cassette.interactions, 1):
+            try:
+                headers = {"Content-Type": i.content_type, **i.headers}
+                script.expect(i.operation, i.params, Answer(i.status, i.body.encode(), headers))
+            except (EC2Error, TypeError, AttributeError) as e:
+                raise ConfigurationError(
+                    f"cassette entry {n} cannot be replayed: {e}; record the cassette again"
+                ) from None
         super().__init__(script, assert_on_exit=assert_on_exit)
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
 from ec2revoke._compile import describe
+from ec2revoke._errors import ParamValidationError
 from ec2revoke._generated.wire import SERVICE
 from ec2revoke._schema import ListShape, MapShape, Operation, Structure
 
@@ -48,6 +49,11 @@ _NO_ITEM: Final = object()  # where one list is shorter than the other
 def operation_named(name: str) -> Operation:
     """An operation by its name (``RevokeSecurityGroupIngress``) or method name."""
     operations = SERVICE.operations
+    if not isinstance(name, str):
+        raise ParamValidationError(
+            f"unknown operation {name!r}: name it as text, e.g. 'RevokeSecurityGroupIngress'; "
+            f"the operations are: {', '.join(operations)}"
+        )
     if name in operations:
         return operations[name]
     for op in operations.values():
@@ -56,7 +62,7 @@ def operation_named(name: str) -> Operation:
     names = [*operations, *(op.method for op in operations.values())]
     close = difflib.get_close_matches(str(name), names, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
-    raise ValueError(
+    raise ParamValidationError(
         f"unknown operation {name!r}{hint}; the operations are: {', '.join(operations)}"
     )
 
@@ -97,15 +103,15 @@ def _tree(value: Any, shape: str, path: str) -> Any:
         }
     if isinstance(spec, ListShape):
         if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
-            raise TypeError(f"{path}: expected a list, got {describe(value)}")
+            raise ParamValidationError(f"{path}: expected a list, got {describe(value)}")
         items = tuple(_tree(v, spec.member, f"{path}[{i}]") for i, v in enumerate(value))
         return items or None
     if isinstance(spec, MapShape):
         if not isinstance(value, Mapping):
-            raise TypeError(f"{path}: expected a dict, got {describe(value)}")
+            raise ParamValidationError(f"{path}: expected a dict, got {describe(value)}")
         return {k: _tree(v, spec.value, f"{path}[{k!r}]") for k, v in value.items()} or None
     if isinstance(value, (Mapping, list, tuple, set)) or dataclasses.is_dataclass(value):
-        raise TypeError(f"{path}: expected a {spec.kind}, got {describe(value)}")
+        raise ParamValidationError(f"{path}: expected a {spec.kind}, got {describe(value)}")
     return value
 
 
@@ -114,12 +120,12 @@ def fields_of(value: Any, spec: Structure, path: str) -> dict[str, Any]:
     cls = spec.cls
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         if type(value) is not cls:
-            raise TypeError(
+            raise ParamValidationError(
                 f"{path or 'request'}: expected a {cls.__name__}, got {type(value).__name__}"
             )
         return {m.field: getattr(value, m.field) for m in spec.members}
     if not isinstance(value, Mapping):
-        raise TypeError(
+        raise ParamValidationError(
             f"{path}: expected a {cls.__name__} or a dict of its fields, got {describe(value)}"
         )
     by_key = {m.field: m.field for m in spec.members} | {m.name: m.field for m in spec.members}
@@ -129,12 +135,12 @@ def fields_of(value: Any, spec: Structure, path: str) -> dict[str, Any]:
         if field is None:
             close = difflib.get_close_matches(str(key), list(by_key), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise TypeError(
+            raise ParamValidationError(
                 f"{path}: {cls.__name__} has no field {key!r}{hint}; its fields are "
                 f"{', '.join(m.field for m in spec.members)} (or their boto3 names)"
             )
         if field in given:
-            raise TypeError(f"{path}: {key!r} gives {field} a second time")
+            raise ParamValidationError(f"{path}: {key!r} gives {field} a second time")
         given[field] = v
     return given
 

@@ -31,8 +31,9 @@ from typing_extensions import Self
 
 from ec2revoke import codec
 from ec2revoke._client import EC2Client
+from ec2revoke._compile import describe
 from ec2revoke._endpoints import EndpointResolver
-from ec2revoke._errors import ConfigurationError
+from ec2revoke._errors import ConfigurationError, ParamValidationError
 from ec2revoke._transport import RequestsTransport
 from ec2revoke.testing._match import ANY, fields_of, operation_named, structure
 from ec2revoke.testing._script import Answer, Script, ScriptedInterceptor
@@ -58,8 +59,13 @@ class Stubber(ScriptedInterceptor):
     """
 
     def __init__(self, client: EC2Client, *, assert_on_exit: bool = True) -> None:
+        if not isinstance(client, EC2Client):
+            raise ConfigurationError(
+                f"Stubber takes the EC2Client to answer, got {describe(client)}; for code "
+                "that builds its own client, use Stubber.for_endpoint(url)"
+            )
         if not isinstance(client.transport, RequestsTransport):
-            raise TypeError(
+            raise ConfigurationError(
                 f"Stubber answers at requests' HTTPAdapter, but this client sends through "
                 f"{type(client.transport).__name__}; build the client without transport="
             )
@@ -80,10 +86,13 @@ class Stubber(ScriptedInterceptor):
         The client must send through requests (no ``transport=``). Such a Stubber has
         no ``client``.
         """
-        try:
-            endpoint = EndpointResolver().resolve(None, endpoint_url=endpoint_url)
-        except ConfigurationError as e:
-            raise ValueError(str(e)) from None
+        if not isinstance(endpoint_url, str):
+            raise ConfigurationError(
+                f"Stubber.for_endpoint takes the endpoint_url the code under test sends to, "
+                f"as text like 'https://ec2.us-east-1.amazonaws.com'; got {describe(endpoint_url)}"
+            )
+        # A ConfigurationError (a ValueError) that says what a valid URL looks like.
+        endpoint = EndpointResolver().resolve(None, endpoint_url=endpoint_url)
         stubber = cls.__new__(cls)
         stubber._client = None
         stubber._bind(
@@ -143,7 +152,7 @@ class Stubber(ScriptedInterceptor):
         if isinstance(result, Mapping):
             result = codec.from_dict(result_type, result)
         elif type(result) is not result_type:
-            raise TypeError(
+            raise ParamValidationError(
                 f"{op.name} answers with a {result_type.__name__} (or its boto3 dict), "
                 f"got {type(result).__name__}"
             )
@@ -166,6 +175,12 @@ class Stubber(ScriptedInterceptor):
         InvalidPermissionNotFound). Throttling codes and 5xx statuses are retried by the
         client: queue one answer per attempt, or build the client with max_attempts=1.
         """
+        if type(http_status) is not int or not 100 <= http_status <= 599:
+            raise ParamValidationError(
+                f"add_client_error: http_status must be an HTTP status from 100 to 599 as an "
+                f"int (EC2 answers errors with 400, 403, 412, 500, 503...); got "
+                f"{describe(http_status)}"
+            )
         body = codec.error_xml(code, message, request_id=self._request_id(request_id))
         self._script.expect(operation, expected_params, Answer(http_status, body))
 
@@ -188,7 +203,9 @@ class Stubber(ScriptedInterceptor):
             expected_params = dict.fromkeys((m.field for m in structure(op.input).members), ANY)
         fields = fields_of(expected_params, structure(op.input), "expected_params")
         if fields.get("dry_run") not in (None, True):
-            raise ValueError("add_dry_run: expected_params may set dry_run to True only")
+            raise ParamValidationError(
+                "add_dry_run: expected_params may set dry_run to True only (or leave it out)"
+            )
         expected = {**fields, "dry_run": True}
         code, message, status = (
             ("DryRunOperation", DRY_RUN_OK, 412)
@@ -199,6 +216,10 @@ class Stubber(ScriptedInterceptor):
         self._script.expect(op.name, expected, Answer(status, body))
 
     def _request_id(self, given: str | None) -> str:
+        if given is not None and not isinstance(given, str):
+            raise ParamValidationError(
+                f"request_id must be text (or None for a generated one), got {describe(given)}"
+            )
         self._request_ids += 1
         # UUID-shaped like EC2's, and predictable so tests can assert on them.
         return given if given is not None else f"00000000-0000-4000-8000-{self._request_ids:012d}"
