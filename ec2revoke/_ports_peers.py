@@ -16,6 +16,7 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from ec2revoke._compile import describe
 from ec2revoke._errors import ParamValidationError
 from ec2revoke._validate import check_cidr, check_ports, protocol_number
 
@@ -25,13 +26,21 @@ _ICMP = frozenset({"icmp", "icmpv6"})
 _LABELS = {"tcp": "TCP", "udp": "UDP", "icmp": "ICMP", "icmpv6": "ICMPv6", "-1": "all traffic"}
 
 
+def _shown(value: object) -> str:
+    """A value for a message, as repr() writes it (a number too long for that, described)."""
+    try:
+        return repr(value)
+    except ValueError:
+        return describe(value)
+
+
 def _invalid(message: str) -> ParamValidationError:
     return ParamValidationError(message)
 
 
 def _port_number(value: int, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise _invalid(f"{what} must be an int, got {type(value).__name__} {value!r}")
+        raise _invalid(f"{what} must be an int, got {describe(value)}")
     return value
 
 
@@ -79,7 +88,7 @@ class Port:
     def __post_init__(self) -> None:
         if not isinstance(self.protocol, str) or protocol_number(self.protocol) is None:
             raise _invalid(
-                f"unknown protocol {self.protocol!r}: use tcp, udp, icmp, icmpv6, all (-1) "
+                f"unknown protocol {_shown(self.protocol)}: use tcp, udp, icmp, icmpv6, all (-1) "
                 "or a protocol number 0-255"
             )
         name, from_port, to_port = _normal_port(self.protocol, self.from_port, self.to_port)
@@ -226,7 +235,7 @@ class Peer:
             )
         if self.cidr is not None:
             if not isinstance(self.cidr, str):
-                raise _invalid(f"a CIDR block is text like '10.0.0.0/16', got {self.cidr!r}")
+                raise _invalid(f"a CIDR block is text like '10.0.0.0/16', got {_shown(self.cidr)}")
             problem = check_cidr(self.cidr, version=6 if ":" in self.cidr else 4)
             if problem:
                 raise _invalid(problem)
@@ -234,11 +243,17 @@ class Peer:
         if self.group_id is not None and not (
             isinstance(self.group_id, str) and self.group_id.startswith("sg-")
         ):
-            raise _invalid(f"{self.group_id!r} is not a security group ID (sg-...)")
+            raise _invalid(f"{_shown(self.group_id)} is not a security group ID (sg-...)")
+        for name in ("user_id", "vpc_id", "peering_connection_id"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                raise _invalid(
+                    f"{name} is text (an account, VPC or peering ID), got {_shown(value)}"
+                )
         if self.prefix_list_id is not None and not (
             isinstance(self.prefix_list_id, str) and self.prefix_list_id.startswith("pl-")
         ):
-            raise _invalid(f"{self.prefix_list_id!r} is not a prefix list ID (pl-...)")
+            raise _invalid(f"{_shown(self.prefix_list_id)} is not a prefix list ID (pl-...)")
 
     @classmethod
     def listed(

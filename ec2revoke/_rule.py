@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 from ec2revoke import shapes
+from ec2revoke._compile import describe
 from ec2revoke._errors import ParamValidationError
 from ec2revoke._ports_peers import ANY_IPV4, ANY_IPV6, Peer, Port
 from ec2revoke._validate import check_description
@@ -139,11 +140,22 @@ class Rule:
         protocol: str | int, from_port: int | None = None, to_port: int | None = None
     ) -> Rule:
         """Any protocol by name (tcp, udp, icmp, icmpv6, all) or number, with ports where it has them."""
-        name = str(protocol).strip().lower()
+        if (
+            isinstance(protocol, int)
+            and not isinstance(protocol, bool)
+            and protocol.bit_length() < 64
+        ):
+            protocol = str(protocol)  # Port says what is wrong with one out of range
+        if not isinstance(protocol, str):
+            raise ParamValidationError(
+                f"a protocol is a name (tcp, udp, icmp, icmpv6, all) or a number 0-255, "
+                f"got {describe(protocol)}"
+            )
+        name = protocol.strip().lower()
         if to_port is None and from_port is not None:
             # One number: a single port, or for ICMP a type with all its codes.
             to_port = -1 if name in ("icmp", "icmpv6", "1", "58") else from_port
-        return Rule(Port(str(protocol), from_port, to_port))
+        return Rule(Port(protocol, from_port, to_port))
 
     # -- from or to where ------------------------------------------------------------
 

@@ -797,3 +797,18 @@ def test_ports_print_without_walking_their_constants() -> None:
 
     Port.SSH._repr_pretty_(Printer(), False)  # type: ignore[attr-defined]
     assert printed == ["Port(TCP 22)"]
+
+
+def test_numbers_too_long_to_print_are_typed_errors() -> None:
+    huge = 10**5000  # more digits than str() writes
+    calls: list[Callable[[], object]] = [
+        lambda: Rule.protocol(huge),
+        lambda: Rule.SSH.from_cidr(huge),  # type: ignore[arg-type]
+        lambda: Rule.SSH.from_group(huge),  # type: ignore[arg-type]
+        lambda: Rule.SSH.from_prefix_list(huge),  # type: ignore[arg-type]
+        lambda: Rule.SSH.from_group(SG, user_id=huge),  # type: ignore[arg-type]
+        lambda: Rule.tcp(huge),
+    ]
+    for call in calls:
+        with pytest.raises(ParamValidationError, match="digits"):
+            call()
