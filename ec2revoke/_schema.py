@@ -10,6 +10,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ec2revoke._errors import ParamValidationError
+
 # Scalar kinds, as botocore's model names them.
 STRING = "string"
 INTEGER = "integer"
@@ -137,7 +139,7 @@ def freeze_sequences(obj: object, fields: tuple[str, ...]) -> None:
         if value is None or type(value) is tuple:
             continue
         if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
-            raise TypeError(
+            raise ParamValidationError(
                 f"{type(obj).__name__}.{name} takes a list or tuple, got "
                 f"{type(value).__name__} {value!r:.60}; wrap a single value in a list"
             )

@@ -15,7 +15,7 @@ from codegen.__main__ import generated_files
 from codegen.naming import field_name, one_line
 from codegen.render import render
 from codegen.slicer import load_installed_model, slice_model
-from ec2revoke import shapes
+from ec2revoke import ParamValidationError, shapes
 from ec2revoke._generated.wire import SERVICE
 from ec2revoke._schema import Structure
 
@@ -91,7 +91,7 @@ def test_keywords_get_an_underscore_and_lists_become_tuples() -> None:
 
 
 def test_a_string_where_a_list_belongs_is_refused() -> None:
-    with pytest.raises(TypeError, match="security_group_rule_ids takes a list"):
+    with pytest.raises(ParamValidationError, match="security_group_rule_ids takes a list"):
         shapes.RevokeSecurityGroupIngressRequest(group_id="sg-1", security_group_rule_ids="sgr-1")
 
 
