@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
-from typing import Any, NamedTuple
+from dataclasses import replace
+from typing import Any
 
 from ec2revoke import shapes
 from ec2revoke._accounting import ids_outcome, rules_outcome
-from ec2revoke._direction import checked_direction, pattern_direction, spelled, spelling_hint
+from ec2revoke._direction import checked_direction, pattern_direction
 from ec2revoke._errors import (
     AuthError,
     EC2Error,
@@ -51,31 +51,21 @@ from ec2revoke._report import (
     RevokeReport,
 )
 from ec2revoke._results import DryRunResult
-from ec2revoke._rule import Rule, RuleKey, identity, merge
+from ec2revoke._revoke_request import (
+    RevokeOptions,
+    Target,
+    as_patterns,
+    by_identity,
+    request_ids,
+    requested_rules,
+    revoke_request,
+)
+from ec2revoke._rule import Rule, RuleKey, identity
 from ec2revoke._verify import VERIFY_TIMEOUT, verify_delays
 
 # Rules that vanish between the read and the revoke are looked for again this often.
 MISSING_OK_ROUNDS = 3
 _PAGE = 1000
-
-
-@dataclass(frozen=True, slots=True)
-class _Ask:
-    """How a revoke was asked for."""
-
-    direction: Direction
-    missing_ok: bool = False
-    verify: bool = False
-    verify_timeout: float = VERIFY_TIMEOUT
-    allow_unknown: bool = False
-    dry_run: bool = False
-
-    def __post_init__(self) -> None:
-        timeout = self.verify_timeout
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout >= 0:
-            raise ParamValidationError(
-                f"verify_timeout is the longest wait in seconds (0 or more), got {timeout!r}"
-            )
 
 
 class SafeRevokes(Operations):
@@ -103,7 +93,7 @@ class SafeRevokes(Operations):
         dry_run: bool = False,
     ) -> RevokeReport:
         """Revoke inbound rules from a group (an ID, or a name in the default VPC)."""
-        ask = _Ask("ingress", missing_ok, verify, verify_timeout, allow_unknown, dry_run)
+        ask = RevokeOptions("ingress", missing_ok, verify, verify_timeout, allow_unknown, dry_run)
         return self._revoke_rules(group, rules, ask)
 
     def revoke_egress(
@@ -117,12 +107,12 @@ class SafeRevokes(Operations):
         dry_run: bool = False,
     ) -> RevokeReport:
         """Revoke outbound rules from a group."""
-        ask = _Ask("egress", missing_ok, verify, verify_timeout, allow_unknown, dry_run)
+        ask = RevokeOptions("egress", missing_ok, verify, verify_timeout, allow_unknown, dry_run)
         return self._revoke_rules(group, rules, ask)
 
-    def _revoke_rules(self, group: str, rules: Sequence[Rule], ask: _Ask) -> RevokeReport:
+    def _revoke_rules(self, group: str, rules: Sequence[Rule], ask: RevokeOptions) -> RevokeReport:
         direction = ask.direction
-        wanted = _requested(rules, direction)
+        wanted = requested_rules(rules, direction)
         target = self._target(group, direction)
         if ask.dry_run:
             return self._predict_rules(group, target, wanted, ask)
@@ -132,13 +122,13 @@ class SafeRevokes(Operations):
             if ask.missing_ok:
                 # Read first: revoke only what is there, so the report can say exactly
                 # what went, on any backend (some revoke part of a request, then fail).
-                present = _by_identity(self.find_rules(group, direction=direction))
+                present = by_identity(self.find_rules(group, direction=direction))
                 not_found += [r for r in pending if identity(r) not in present]
                 pending = [r for r in pending if identity(r) in present]
                 if not pending:
                     return RevokeReport(group, direction, not_found=tuple(not_found))
             try:
-                result, request_id = self._call(*_revoke(direction, target, rules=pending))
+                result, request_id = self._call(*revoke_request(direction, target, rules=pending))
                 break
             except InvalidPermissionNotFound as error:
                 if not ask.missing_ok:
@@ -158,7 +148,7 @@ class SafeRevokes(Operations):
             revoked,
             tuple(not_found),
             unknown,
-            request_ids=_ids(request_id),
+            request_ids=request_ids(request_id),
             unconfirmed=unconfirmed,
         )
         if result.return_ is not True:
@@ -185,7 +175,7 @@ class SafeRevokes(Operations):
         sent: Sequence[Rule],
     ) -> InvalidPermissionNotFound:
         """EC2's all-or-nothing answer (F2), saying which rules asked for are absent."""
-        present = _by_identity(self.find_rules(group, direction=direction))
+        present = by_identity(self.find_rules(group, direction=direction))
         absent = [r for r in sent if identity(r) not in present]
         missing = (
             f"{len(absent)} of the {len(sent)} rule(s) asked for are not in {group}: "
@@ -204,14 +194,14 @@ class SafeRevokes(Operations):
         )
         explained.attempts = error.attempts
         explained.report = RevokeReport(
-            group, direction, not_found=tuple(absent), request_ids=_ids(error.request_id)
+            group, direction, not_found=tuple(absent), request_ids=request_ids(error.request_id)
         )
         return explained
 
     def _predict_rules(
-        self, group: str, target: _Target, wanted: Sequence[Rule], ask: _Ask
+        self, group: str, target: Target, wanted: Sequence[Rule], ask: RevokeOptions
     ) -> RevokeReport:
-        present = _by_identity(self.find_rules(group, direction=ask.direction))
+        present = by_identity(self.find_rules(group, direction=ask.direction))
         here = tuple(
             RevokedRule(r, present[identity(r)].rule_id) for r in wanted if identity(r) in present
         )
@@ -230,7 +220,7 @@ class SafeRevokes(Operations):
         else:
             answer = RETURN_TRUE if to_send else NOTHING_TO_SEND
         permitted = (
-            self._permitted(*_revoke(ask.direction, target, rules=to_send, dry_run=True))
+            self._permitted(*revoke_request(ask.direction, target, rules=to_send, dry_run=True))
             if to_send
             else None
         )
@@ -255,7 +245,7 @@ class SafeRevokes(Operations):
         dry_run: bool = False,
     ) -> RevokeReport:
         """Revoke rules by their IDs (sgr-...) from a group."""
-        ask = _Ask(
+        ask = RevokeOptions(
             checked_direction(direction), missing_ok, verify, verify_timeout, dry_run=dry_run
         )
         return self._revoke_ids(group, rule_ids, ask, None)
@@ -284,14 +274,14 @@ class SafeRevokes(Operations):
                 f"these rules are of {sorted(where)}"
             )
         ((group_id, direction),) = where
-        ask = _Ask(direction, True, verify, verify_timeout, dry_run=dry_run)
+        ask = RevokeOptions(direction, True, verify, verify_timeout, dry_run=dry_run)
         return self._revoke_ids(group_id, [f.rule_id for f in rules], ask, rules)
 
     def _revoke_ids(
         self,
         group: str,
         rule_ids: Sequence[str],
-        ask: _Ask,
+        ask: RevokeOptions,
         listed: Sequence[FoundRule] | None,
     ) -> RevokeReport:
         if not rule_ids:
@@ -320,7 +310,9 @@ class SafeRevokes(Operations):
                 if not pending:
                     return RevokeReport(group, direction, not_found=tuple(not_found))
             try:
-                result, request_id = self._call(*_revoke(direction, target, rule_ids=pending))
+                result, request_id = self._call(
+                    *revoke_request(direction, target, rule_ids=pending)
+                )
                 break
             except InvalidSecurityGroupRuleIdNotFound:
                 if not ask.missing_ok:
@@ -336,7 +328,7 @@ class SafeRevokes(Operations):
             direction,
             revoked,
             tuple(not_found),
-            request_ids=_ids(request_id),
+            request_ids=request_ids(request_id),
             unconfirmed=unconfirmed,
         )
         if result.return_ is not True:
@@ -350,9 +342,9 @@ class SafeRevokes(Operations):
     def _predict_ids(
         self,
         group: str,
-        target: _Target,
+        target: Target,
         rule_ids: Sequence[str],
-        ask: _Ask,
+        ask: RevokeOptions,
         known: dict[str, Rule] | None,
     ) -> RevokeReport:
         if known is None:
@@ -365,7 +357,7 @@ class SafeRevokes(Operations):
         else:
             answer = RETURN_TRUE if to_send else NOTHING_TO_SEND
         permitted = (
-            self._permitted(*_revoke(ask.direction, target, rule_ids=to_send, dry_run=True))
+            self._permitted(*revoke_request(ask.direction, target, rule_ids=to_send, dry_run=True))
             if to_send
             else None
         )
@@ -394,7 +386,7 @@ class SafeRevokes(Operations):
         ``.to_*`` outbound ones); with neither, both directions are listed. A group that
         does not exist raises InvalidGroupNotFound.
         """
-        patterns = _patterns(matching, "find_rules")
+        patterns = as_patterns(matching, "find_rules")
         direction = pattern_direction(patterns, direction, "find_rules", required=False)
         group_id = self._group_id(group)
         found: list[FoundRule] = []
@@ -445,14 +437,14 @@ class SafeRevokes(Operations):
         The direction is the pattern's spelling, or ``direction``. A dry run lists what
         would go and asks EC2 whether IAM allows it; it changes nothing.
         """
-        patterns = _patterns(matching, "revoke_matching")
+        patterns = as_patterns(matching, "revoke_matching")
         if not patterns:
             raise ParamValidationError(
                 "revoke_matching: give a pattern, e.g. Rule.SSH.from_any_ipv4()"
             )
         chosen = pattern_direction(patterns, direction, "revoke_matching", required=True)
         assert chosen is not None
-        _Ask(chosen, verify_timeout=verify_timeout)  # checked before anything is read
+        RevokeOptions(chosen, verify_timeout=verify_timeout)  # checked before anything is read
         found = self.find_rules(group, patterns, direction=chosen)
         if not found:
             prediction = Prediction(NOTHING_TO_SEND, None) if dry_run else None
@@ -463,17 +455,17 @@ class SafeRevokes(Operations):
 
     # -- helpers -------------------------------------------------------------------
 
-    def _target(self, group: str, direction: Direction) -> _Target:
+    def _target(self, group: str, direction: Direction) -> Target:
         if not isinstance(group, str) or not group:
             raise ParamValidationError(
                 "group must be a security group ID (sg-...) or, in the default VPC, a name"
             )
         if group.startswith("sg-"):
-            return _Target(group, None)
+            return Target(group, None)
         if direction == "egress":
             # RevokeSecurityGroupEgress takes only an ID.
-            return _Target(self._group_id(group), None)
-        return _Target(None, group)
+            return Target(self._group_id(group), None)
+        return Target(None, group)
 
     def _group_id(self, group: str) -> str:
         if not isinstance(group, str) or not group:
@@ -563,78 +555,3 @@ class SafeRevokes(Operations):
             still_present=tuple(still),
             report=replace(report, waited=waited),
         )
-
-
-class _Target(NamedTuple):
-    group_id: str | None
-    group_name: str | None
-
-
-def _revoke(
-    direction: Direction, target: _Target, *, dry_run: bool = False, **what: Any
-) -> tuple[str, Any]:
-    """The operation name and request for a revoke of ``rules`` or ``rule_ids``."""
-    fields: dict[str, Any] = {"dry_run": dry_run or None}
-    if "rules" in what:
-        # No descriptions: EC2 matches a rule without one (F4), and a description EC2
-        # listed may hold characters a request may no longer carry.
-        fields["ip_permissions"] = merge(what["rules"], descriptions=False)
-    else:
-        fields["security_group_rule_ids"] = what["rule_ids"]
-    if direction == "ingress":
-        request: Any = shapes.RevokeSecurityGroupIngressRequest(
-            group_id=target.group_id, group_name=target.group_name, **fields
-        )
-        return "RevokeSecurityGroupIngress", request
-    assert target.group_id is not None
-    request = shapes.RevokeSecurityGroupEgressRequest(group_id=target.group_id, **fields)
-    return "RevokeSecurityGroupEgress", request
-
-
-def _requested(rules: Sequence[Rule], direction: Direction) -> list[Rule]:
-    """The rules of a revoke_ingress/egress call, checked, each EC2 rule once."""
-    where = f"revoke_{direction}"
-    if not rules:
-        raise ParamValidationError(f"{where}: give at least one Rule to revoke")
-    for rule in rules:
-        if not isinstance(rule, Rule):
-            raise ParamValidationError(
-                f"{where} takes Rule objects, got {type(rule).__name__}; "
-                "build one with Rule.tcp(22).from_cidr(...)"
-            )
-        if rule.peer is None:
-            raise ParamValidationError(
-                f"{where}: {rule} has no peer: add one, e.g. .from_cidr('203.0.113.0/24') "
-                "or .from_group('sg-...')"
-            )
-        if spelled(rule) != direction:
-            other = "revoke_egress" if direction == "ingress" else "revoke_ingress"
-            raise ParamValidationError(
-                f"{where}: {spelling_hint(rule)}; use {other}, or spell it "
-                f".{'from_' if direction == 'ingress' else 'to_'}*"
-            )
-    unique: dict[RuleKey, Rule] = {}
-    for rule in rules:
-        unique.setdefault(identity(rule), rule)
-    return list(unique.values())
-
-
-def _patterns(matching: Rule | Iterable[Rule] | None, where: str) -> tuple[Rule, ...]:
-    if matching is None:
-        return ()
-    patterns = (matching,) if isinstance(matching, Rule) else tuple(matching)
-    for p in patterns:
-        if not isinstance(p, Rule):
-            raise ParamValidationError(
-                f"{where}: a pattern is a Rule, e.g. Rule.SSH.from_any_ipv4(); "
-                f"got {type(p).__name__}"
-            )
-    return patterns
-
-
-def _by_identity(found: Iterable[FoundRule]) -> dict[RuleKey, FoundRule]:
-    return {identity(f.rule): f for f in found}
-
-
-def _ids(request_id: str | None) -> tuple[str, ...]:
-    return (request_id,) if request_id else ()
