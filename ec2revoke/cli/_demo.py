@@ -171,7 +171,7 @@ def run_demo(out: TextIO, *, color: bool = False) -> int:
             outcome[str(Rule.icmp(3, 4).from_any_ipv4())] = "revoked (command line)"
         say()
 
-        say(s.bold("4. A dry run (dry_run=True): EC2 checks the request, nothing changes:"))
+        say(s.bold("4. A dry run (dry_run=True) reads the group, predicts EC2's answer, asks IAM:"))
         say(f"   client.revoke_ingress(group, Rule.HTTPS.from_cidr('{OFFICE}'), dry_run=True)")
         dry = client.revoke_ingress(group, Rule.HTTPS.from_cidr(OFFICE), dry_run=True)
         say("   " + str(dry).replace("\n", "\n   "))
