@@ -67,6 +67,8 @@ OTHER_VPC = "vpc-0other000000000"
 
 ALL_IN = Rule.all_traffic().from_any_ipv4()
 ALL_OUT = Rule.all_traffic().to_any_ipv4()
+# EC2 lists every ICMPv6 rule with ports -1/-1 (listed() writes the ports as they are).
+ICMPV6_AS_LISTED = Rule.all_icmpv6().from_any_ipv6()
 
 
 def group_answer(vpc_id: str | None) -> shapes.DescribeSecurityGroupsResult:
@@ -232,15 +234,7 @@ def test_verify_never_reads_a_listed_icmpv6_rule_as_gone(
     spelled_without_ports = Rule.protocol("icmpv6").from_any_ipv6()
     stubber.add_response(REVOKE, ingress_answer(return_=True))
     # EC2 lists every ICMPv6 rule with ports -1/-1.
-    still = shapes.SecurityGroupRule(
-        security_group_rule_id="sgr-0cccccccccccccccc",
-        group_id=GROUP,
-        is_egress=False,
-        ip_protocol="icmpv6",
-        from_port=-1,
-        to_port=-1,
-        cidr_ipv6="::/0",
-    )
+    still = listed("sgr-0cccccccccccccccc", ICMPV6_AS_LISTED)
     stubber.add_response(READ, rules_page(still), READ_RULES)
     stubber.add_response(READ, rules_page(still), READ_RULES)
 
@@ -272,16 +266,9 @@ def test_verify_finds_a_rule_by_its_id_and_by_its_content(
 def test_missing_ok_finds_an_icmpv6_rule_however_it_is_spelled(
     client: EC2Client, stubber: Stubber
 ) -> None:
-    listed_rule = shapes.SecurityGroupRule(
-        security_group_rule_id="sgr-0dddddddddddddddd",
-        group_id=GROUP,
-        is_egress=False,
-        ip_protocol="icmpv6",
-        from_port=-1,
-        to_port=-1,
-        cidr_ipv6="::/0",
+    stubber.add_response(
+        READ, rules_page(listed("sgr-0dddddddddddddddd", ICMPV6_AS_LISTED)), READ_RULES
     )
-    stubber.add_response(READ, rules_page(listed_rule), READ_RULES)
     stubber.add_response(
         REVOKE,
         ingress_answer(return_=True),
