@@ -41,7 +41,7 @@ from ec2revoke._errors import (
     UnauthorizedOperation,
 )
 from ec2revoke._ports_peers import Peer, Port
-from ec2revoke._report import FoundRule, RevokedRule, RevokeReport
+from ec2revoke._report import FoundRule, Prediction, RevokedRule, RevokeReport
 from ec2revoke._results import DryRunResult
 from ec2revoke._rule import Rule
 from ec2revoke._transport import HttpRequest, HttpResponse, RequestsTransport, Transport
@@ -72,6 +72,7 @@ __all__ = [
     "ParamValidationError",
     "Peer",
     "Port",
+    "Prediction",
     "RequestLimitExceeded",
     "RequestTimeout",
     "RequestsTransport",
