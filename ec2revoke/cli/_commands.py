@@ -7,14 +7,14 @@ import argparse
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from ec2revoke import Peer, Port, Rule, codec, shapes
+from ec2revoke import Rule, codec, shapes
 from ec2revoke._errors import EC2Error, ParamValidationError, ResponseError, TransportError
 from ec2revoke._report import Direction, FoundRule, Prediction, RevokeReport
 from ec2revoke._results import DryRunResult
-from ec2revoke._validate import protocol_number, validate
+from ec2revoke._validate import validate
 from ec2revoke.cli import _output, _skeleton
 from ec2revoke.cli._config import Settings
-from ec2revoke.cli._main import EXIT_INCOMPLETE, EXIT_SERVICE
+from ec2revoke.cli._exits import EXIT_INCOMPLETE, EXIT_SERVICE
 from ec2revoke.cli._options import EGRESS, INGRESS, OPERATIONS, REQUESTS, UsageError
 from ec2revoke.cli._params import (
     FLAT_OPTIONS,
@@ -25,11 +25,11 @@ from ec2revoke.cli._params import (
     input_document,
     member_path,
     model_options,
-    port_range,
     read_reference,
     require_yaml,
     unpack,
 )
+from ec2revoke.cli._patterns import pattern_peers, pattern_port
 
 
 def _with_files(raw: Any, option: str) -> Any:
@@ -198,47 +198,6 @@ def _describe_permission(permission: shapes.IpPermission) -> str:
 # -- revoke-matching ------------------------------------------------------------------------------
 
 
-def _port(args: argparse.Namespace) -> Port:
-    if protocol_number(args.protocol) is None:
-        raise ParamError(
-            "--protocol",
-            f"unknown protocol {args.protocol!r}: use tcp, udp, icmp, icmpv6, all or 0-255",
-        )
-    name = args.protocol.strip().lower()
-    try:
-        if args.port is None:
-            if name in ("tcp", "udp", "6", "17"):
-                raise ParamError(
-                    "--port", f"give the port or range to match for {name} (e.g. 22 or 0-65535)"
-                )
-            if name in ("icmp", "icmpv6", "1", "58"):
-                return Port(name, -1, -1)
-            return Port(name)
-        low, high = port_range(args.port)
-        return Port(name, low, high)
-    except ParamValidationError as e:
-        raise ParamError("--port", str(e)) from None
-
-
-def _peers(args: argparse.Namespace) -> list[Peer]:
-    peers = []
-    for option, values, kind in (
-        ("--cidr", args.cidr, "cidr"),
-        ("--source-group", args.source_group, "group_id"),
-        ("--prefix-list-id", args.prefix_list_id, "prefix_list_id"),
-    ):
-        for value in values:
-            try:
-                peers.append(Peer(**{kind: value}))
-            except ParamValidationError as e:
-                raise ParamError(option, str(e)) from None
-    if not peers:
-        raise ParamError(
-            "--cidr", "give at least one peer to match: --cidr, --source-group or --prefix-list-id"
-        )
-    return peers
-
-
 def run_matching(
     args: argparse.Namespace, settings: Settings, query: Any, out: TextIO, err: TextIO
 ) -> int:
@@ -247,9 +206,9 @@ def run_matching(
     The summary goes to stdout whatever happens: when a step fails after rules went, it
     says what went before the error is raised.
     """
-    port = _port(args)
+    port = pattern_port(args)
     direction: Direction = "egress" if args.egress else "ingress"
-    patterns = [Rule(port, peer, egress=args.egress) for peer in _peers(args)]
+    patterns = [Rule(port, peer, egress=args.egress) for peer in pattern_peers(args)]
     group = args.group_id or args.group_name
     output, color = settings.output(), settings.color(out)
     wanted = " or ".join(str(r) for r in patterns)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import io
 import logging
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TextIO
 from urllib.parse import parse_qsl
@@ -120,8 +120,13 @@ def _demo_credentials() -> Iterator[None]:
                 os.environ[name] = value
 
 
-def run_demo(out: TextIO, *, color: bool = False) -> int:
-    """Run the demo, writing to ``out``; returns 0 when every step came out as expected."""
+def run_demo(
+    out: TextIO, run_cli: Callable[[list[str], TextIO, TextIO], int], *, color: bool = False
+) -> int:
+    """Run the demo, writing to ``out``; returns 0 when every step came out as expected.
+
+    ``run_cli`` runs one command line (``ec2revoke.cli._main.run``), for the CLI step.
+    """
     s = _Style(color)
 
     def say(text: str = "") -> None:
@@ -160,11 +165,9 @@ def run_demo(out: TextIO, *, color: bool = False) -> int:
             "--group-id", group, "--protocol", "icmp", "--port", "3-4", "--cidr", "0.0.0.0/0",
         ]  # fmt: skip
         say("   $ ec2revoke " + " ".join(argv))
-        from ec2revoke.cli._main import run
-
         printed, errors = io.StringIO(), io.StringIO()
         with _demo_credentials():
-            code = run(argv, printed, errors)
+            code = run_cli(argv, printed, errors)
         say("   " + (printed.getvalue() + errors.getvalue()).strip().replace("\n", "\n   "))
         say(f"   exit code {code}")
         if code == 0:

@@ -12,6 +12,7 @@ import os
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ec2revoke.cli._params import ParamError
+from ec2revoke.cli._patterns import pattern_peers, pattern_port
 
 if TYPE_CHECKING:
     from ec2revoke import shapes
@@ -130,7 +131,6 @@ def _positive(text: str) -> int:
 
 def _action(args: argparse.Namespace) -> Action:
     from ec2revoke._rule import Rule
-    from ec2revoke.cli._commands import _peers, _port
     from ec2revoke.fleet import RevokeMatching, RevokeRuleIds, RevokeRules
 
     direction: Direction = "egress" if args.egress else "ingress"
@@ -145,7 +145,7 @@ def _action(args: argparse.Namespace) -> Action:
         raise ParamError(
             "--protocol", "give the rules to revoke: --protocol/--port/--cidr, or --rule-id"
         )
-    rules = [Rule(_port(args), peer, egress=args.egress) for peer in _peers(args)]
+    rules = [Rule(pattern_port(args), peer, egress=args.egress) for peer in pattern_peers(args)]
     return RevokeRules(rules, direction) if args.exact else RevokeMatching(rules, direction)
 
 

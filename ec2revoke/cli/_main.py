@@ -18,18 +18,19 @@ from ec2revoke._errors import (
     ServiceError,
 )
 from ec2revoke.cli._config import Redactor, Settings, debug_logging
+from ec2revoke.cli._exits import (
+    EXIT_CONFIG,
+    EXIT_INCOMPLETE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_OTHER,
+    EXIT_PARAM,
+    EXIT_SERVICE,
+)
 from ec2revoke.cli._options import DEMO, MATCHING, UsageError, build_parser
 from ec2revoke.cli._params import MissingDependency, ParamError
 
 log = logging.getLogger("ec2revoke.cli")
-
-EXIT_OK = 0
-EXIT_INCOMPLETE = 3
-EXIT_INTERRUPTED = 130
-EXIT_PARAM = 252
-EXIT_CONFIG = 253
-EXIT_SERVICE = 254
-EXIT_OTHER = 255
 
 
 def version() -> str:
@@ -100,7 +101,8 @@ def _dispatch(args: object, redactor: Redactor, out: TextIO, err: TextIO) -> int
     if args.command == DEMO:
         from ec2revoke.cli._demo import run_demo
 
-        return run_demo(out, color=args.color == "on" or (args.color == "auto" and out.isatty()))
+        color = args.color == "on" or (args.color == "auto" and out.isatty())
+        return run_demo(out, run, color=color)
     if args.command == "fleet":
         from ec2revoke.cli._fleet import run_fleet
 

@@ -1,0 +1,54 @@
+"""The rule-pattern options that revoke-matching and fleet share: --protocol, --port and
+the peers (--cidr, --source-group, --prefix-list-id), read into a Port and Peers."""
+
+from __future__ import annotations
+
+import argparse
+
+from ec2revoke._errors import ParamValidationError
+from ec2revoke._ports_peers import Peer, Port
+from ec2revoke._validate import protocol_number
+from ec2revoke.cli._params import ParamError, port_range
+
+
+def pattern_port(args: argparse.Namespace) -> Port:
+    """The Port that --protocol and --port describe."""
+    if protocol_number(args.protocol) is None:
+        raise ParamError(
+            "--protocol",
+            f"unknown protocol {args.protocol!r}: use tcp, udp, icmp, icmpv6, all or 0-255",
+        )
+    name = args.protocol.strip().lower()
+    try:
+        if args.port is None:
+            if name in ("tcp", "udp", "6", "17"):
+                raise ParamError(
+                    "--port", f"give the port or range to match for {name} (e.g. 22 or 0-65535)"
+                )
+            if name in ("icmp", "icmpv6", "1", "58"):
+                return Port(name, -1, -1)
+            return Port(name)
+        low, high = port_range(args.port)
+        return Port(name, low, high)
+    except ParamValidationError as e:
+        raise ParamError("--port", str(e)) from None
+
+
+def pattern_peers(args: argparse.Namespace) -> list[Peer]:
+    """The peers --cidr, --source-group and --prefix-list-id name (at least one)."""
+    peers = []
+    for option, values, kind in (
+        ("--cidr", args.cidr, "cidr"),
+        ("--source-group", args.source_group, "group_id"),
+        ("--prefix-list-id", args.prefix_list_id, "prefix_list_id"),
+    ):
+        for value in values:
+            try:
+                peers.append(Peer(**{kind: value}))
+            except ParamValidationError as e:
+                raise ParamError(option, str(e)) from None
+    if not peers:
+        raise ParamError(
+            "--cidr", "give at least one peer to match: --cidr, --source-group or --prefix-list-id"
+        )
+    return peers
