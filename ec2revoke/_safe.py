@@ -152,11 +152,7 @@ class SafeRevokes(Operations):
             unconfirmed=unconfirmed,
         )
         if result.return_ is not True:
-            raise RevokeIncomplete(
-                f"EC2 answered Return={result.return_} to the revoke on {group}: nothing is "
-                "known to be revoked; read the group (find_rules) to see what is there",
-                report=report,
-            )
+            raise _nothing_known(result, f"the revoke on {group}", report)
         if unknown and not ask.allow_unknown:
             listed = "; ".join(str(r) for r in unknown)
             raise RevokeIncomplete(
@@ -332,11 +328,7 @@ class SafeRevokes(Operations):
             unconfirmed=unconfirmed,
         )
         if result.return_ is not True:
-            raise RevokeIncomplete(
-                f"EC2 answered Return={result.return_} to revoking {pending} from {group}: "
-                "nothing is known to be revoked; read the group (find_rules) to see what is there",
-                report=report,
-            )
+            raise _nothing_known(result, f"revoking {pending} from {group}", report)
         return self._verify(report, ask.verify_timeout) if ask.verify else report
 
     def _predict_ids(
@@ -555,3 +547,12 @@ class SafeRevokes(Operations):
             still_present=tuple(still),
             report=replace(report, waited=waited),
         )
+
+
+def _nothing_known(result: Any, what: str, report: RevokeReport) -> RevokeIncomplete:
+    """EC2's Return=false (or none): not a single rule is known to have gone."""
+    return RevokeIncomplete(
+        f"EC2 answered Return={result.return_} to {what}: nothing is known to be revoked; "
+        "read the group (find_rules) to see what is there",
+        report=report,
+    )
