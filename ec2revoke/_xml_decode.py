@@ -11,7 +11,7 @@ import xml.parsers.expat
 from typing import Any
 
 from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import ParseError, fromstring, tostring
+from defusedxml.ElementTree import DefusedXMLParser, ParseError, tostring
 
 from ec2revoke._compile import describe
 from ec2revoke._errors import (
@@ -85,7 +85,7 @@ class ResponseDecoder:
         if not body.strip():
             return _empty(operation, status, body, "an EC2 error document")
         try:
-            root = fromstring(body.lstrip(), forbid_dtd=True)
+            root = _tree(body.lstrip())
         except (ParseError, DefusedXmlException) as e:
             return _unreadable(operation, status, body, e)
         children = {_local(c.tag): c for c in root}
@@ -127,6 +127,33 @@ class ResponseDecoder:
             return None
 
 
+def _tree(body: bytes) -> Any:
+    """The element tree of an error body, read as UTF-8 whatever it declares (as botocore)."""
+    parser = DefusedXMLParser(forbid_dtd=True, encoding="utf-8")
+    parser.feed(body)
+    return parser.close()
+
+
+# What a body that is not UTF-8 XML starts with, and what to say about it.
+_SIGNATURES = (
+    (
+        b"\x1f\x8b",
+        "is gzip-compressed (it starts with gzip's magic bytes 1f 8b), which EC2 never "
+        "sends: a proxy or a custom transport compressed it or left it undecompressed",
+    ),
+    (b"\x00\x00\xfe\xff", "is UTF-32 (big-endian byte-order mark), not the UTF-8 EC2 sends"),
+    (b"\xff\xfe\x00\x00", "is UTF-32 (little-endian byte-order mark), not the UTF-8 EC2 sends"),
+)
+
+
+def _what_it_is(body: bytes) -> str | None:
+    """A plain word on a body that is not UTF-8 text at all, or None."""
+    for magic, words in _SIGNATURES:
+        if body.startswith(magic):
+            return words
+    return None
+
+
 def _local(tag: str) -> str:
     return tag.rpartition("}")[2]
 
@@ -148,6 +175,13 @@ def _unreadable(operation: str, status: int, body: bytes, cause: Exception) -> R
         what = f"has a value that cannot be read: {cause}; the body is not a valid EC2 answer"
     elif isinstance(cause, TooDeep):
         what = f"was refused: {cause}, which no EC2 response does"
+    elif (kind := _what_it_is(body)) is not None:
+        what = f"is not well-formed XML ({cause}): it {kind}"
+    elif _not_utf8(body):
+        what = (
+            f"is not well-formed XML ({cause}): it is not UTF-8, the only encoding EC2 "
+            "sends, so it probably came from a proxy or another server; check the endpoint"
+        )
     else:
         what = (
             f"is not well-formed XML ({cause}): it may be truncated or not XML at all; "
@@ -158,6 +192,14 @@ def _unreadable(operation: str, status: int, body: bytes, cause: Exception) -> R
         status=status,
         operation=operation,
     )
+
+
+def _not_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
 
 
 def _empty(operation: str, status: int, body: bytes, expected: str) -> ResponseError:

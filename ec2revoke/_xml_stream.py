@@ -326,7 +326,9 @@ def decode(body: bytes, root: Children) -> dict[str, Any]:
         else:
             accs[-1].setdefault(t[1], {})[value[0]] = value[1]
 
-    parser = DefusedXMLParser(forbid_dtd=True).parser
+    # UTF-8 whatever the declaration says, as botocore reads EC2 bodies: expat then never
+    # looks up a declared name, so "bogus-8" or "shift_jis" cannot raise LookupError.
+    parser = DefusedXMLParser(forbid_dtd=True, encoding="utf-8").parser
     parser.StartElementHandler = start
     parser.EndElementHandler = end
     parser.CharacterDataHandler = text.append
