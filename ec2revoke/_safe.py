@@ -37,6 +37,7 @@ from ec2revoke._errors import (
     UnauthorizedOperation,
 )
 from ec2revoke._generated.operations import Operations
+from ec2revoke._pages import pages
 from ec2revoke._report import (
     DEPENDS_ON_VPC,
     NOTHING_TO_SEND,
@@ -382,13 +383,13 @@ class SafeRevokes(Operations):
         direction = pattern_direction(patterns, direction, "find_rules", required=False)
         group_id = self._group_id(group)
         found: list[FoundRule] = []
-        token: str | None = None
-        while True:
-            page = self.describe_security_group_rules(
-                filters=[shapes.Filter(name="group-id", values=[group_id])],
-                max_results=_PAGE,
-                next_token=token,
-            )
+        filters = [shapes.Filter(name="group-id", values=[group_id])]
+        for page in pages(
+            lambda token: self.describe_security_group_rules(
+                filters=filters, max_results=_PAGE, next_token=token
+            ),
+            "DescribeSecurityGroupRules",
+        ):
             for r in page.security_group_rules or ():
                 if r.security_group_rule_id is None:
                     continue
@@ -398,9 +399,6 @@ class SafeRevokes(Operations):
                         r.security_group_rule_id, Rule.from_security_group_rule(r), d, group_id
                     )
                 )
-            token = page.next_token
-            if not token:
-                break
         if not found and group_id == group:
             # A filter that matches nothing is no error to EC2: ask for the group itself,
             # so a group that does not exist is never read as one without rules (F8).

@@ -18,6 +18,7 @@ from ec2revoke import shapes
 from ec2revoke._client import EC2Client, _botocore_session
 from ec2revoke._credentials import CredentialsProvider
 from ec2revoke._errors import ConfigurationError, EC2Error
+from ec2revoke._pages import pages
 
 ALL = "all"
 _ROLE_ARN = re.compile(r"^arn:[\w-]+:iam::(\d{12}):role/.+$")
@@ -214,15 +215,13 @@ def group_pages(
     wanted = list(filters)
     if group_ids:
         wanted.append(shapes.Filter(name="group-id", values=list(group_ids)))
-    token: str | None = None
-    while True:
-        page = client.describe_security_groups(
+    for page in pages(
+        lambda token: client.describe_security_groups(
             filters=wanted or None, max_results=page_size, next_token=token
-        )
-        token = page.next_token
-        yield [g.group_id for g in page.security_groups or () if g.group_id], not token
-        if not token:
-            return
+        ),
+        "DescribeSecurityGroups",
+    ):
+        yield [g.group_id for g in page.security_groups or () if g.group_id], not page.next_token
 
 
 def discover_groups(
