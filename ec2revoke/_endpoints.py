@@ -7,6 +7,7 @@ answer is botocore's answer by construction, FIPS and dual-stack included.
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -79,10 +80,10 @@ class EndpointResolver:
         use_dual_stack: bool = False,
     ) -> Endpoint:
         """The endpoint for a region (or a custom URL), as botocore would choose it."""
-        if region:
+        if region is not None and region != "":
             # Checked with a custom endpoint too, as botocore does: the region is signed
             # into every request, so 'us_east_1' or '"us-east-1"' is never sent.
-            _check_region_name(region)
+            checked_region(region)
         if endpoint_url is not None:
             from botocore.utils import is_valid_uri
 
@@ -123,14 +124,25 @@ class EndpointResolver:
         return Endpoint(found.url, signing_region)
 
 
-def _check_region_name(region: str) -> None:
-    """botocore's check of a region name, refused in its words (the AWS CLI's too)."""
-    from botocore.utils import validate_region_name
+# botocore's region format (botocore.utils.validate_region_name), matched whole: its
+# own ``match`` with ``$`` lets "us-east-1\n" through, into a credential scope.
+_REGION = re.compile(r"(?![0-9]+\Z)(?!-)[a-zA-Z0-9-]{1,63}(?<!-)")
 
-    try:
-        validate_region_name(region)
-    except ValueError:
+
+def checked_region(region: object, what: str = "region_name") -> str:
+    """``region`` if it is a region name in botocore's format; else a ConfigurationError.
+
+    The one check for every region that may reach a URL, a header or a credential scope.
+    """
+    if not isinstance(region, str):
         raise ConfigurationError(
-            f"Provided region_name {region!r} doesn't match a supported format. Give a "
-            "region name like 'us-east-1' (letters, digits and hyphens only)"
-        ) from None
+            f"{what} must be a region name (a str) such as 'us-east-1', "
+            f"got a {type(region).__name__}"
+        )
+    if not _REGION.fullmatch(region):
+        shown = repr(region) if len(region) <= 80 else f"{region[:60]!r}... ({len(region)} chars)"
+        raise ConfigurationError(
+            f"Provided {what} {shown} doesn't match a supported format. Give a region name "
+            "like 'us-east-1' (ASCII letters, digits and hyphens only, at most 63)"
+        )
+    return region

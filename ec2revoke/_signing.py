@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
 import secrets
 import threading
 from collections import OrderedDict
@@ -29,6 +30,7 @@ import requests
 from requests.auth import AuthBase
 
 from ec2revoke._credentials import CredentialsProvider, FrozenCredentials
+from ec2revoke._endpoints import checked_region
 from ec2revoke._errors import ConfigurationError, ParamValidationError
 
 logger = logging.getLogger(__name__)
@@ -41,6 +43,7 @@ TIMESTAMP_FORMAT = "%Y%m%dT%H%M%SZ"
 _PATH_SAFE = "/~"
 _QUERY_SAFE = "-_.~"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_SERVICE = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 _CHUNK = 1024 * 1024
 
 
@@ -245,12 +248,12 @@ class SigV4Auth(AuthBase):
         service: str = "ec2",
         clock: Callable[[], datetime] | None = None,
     ) -> None:
-        for name, value, example in (("region", region, "us-east-1"), ("service", service, "ec2")):
-            if not isinstance(value, str) or not value or "/" in value or value != value.strip():
-                raise ConfigurationError(
-                    f"SigV4Auth {name} {value!r} cannot go in a credential scope; "
-                    f"pass a plain {name} name such as {example!r}."
-                )
+        checked_region(region, "SigV4Auth region")
+        if not isinstance(service, str) or not _SERVICE.fullmatch(service):
+            raise ConfigurationError(
+                f"SigV4Auth service {service!r} cannot go in a credential scope; "
+                "pass a plain service name such as 'ec2'."
+            )
         if not callable(getattr(credentials, "get_frozen_credentials", None)):
             raise ConfigurationError(
                 f"SigV4Auth credentials must have a get_frozen_credentials() method; "

@@ -17,6 +17,7 @@ from typing import Any
 from ec2revoke import shapes
 from ec2revoke._client import EC2Client, _botocore_session
 from ec2revoke._credentials import CredentialsProvider
+from ec2revoke._endpoints import checked_region
 from ec2revoke._errors import ConfigurationError, EC2Error
 from ec2revoke._pages import pages
 
@@ -96,10 +97,13 @@ def expand_regions(regions: Iterable[str], partition: str = "aws") -> list[str]:
     """The regions asked for, ``all`` expanded to the partition's, without repeats."""
     wanted: list[str] = []
     for region in regions:
-        if region.strip().lower() == ALL:
+        if isinstance(region, str) and region.lower() == ALL:
             wanted += partition_regions(partition)
-        elif region.strip():
-            wanted.append(region.strip())
+        elif isinstance(region, str) and not region.strip():
+            continue  # a blank entry names no region
+        else:
+            # Refused as EC2Client refuses it: a region reaches URLs and credential scopes.
+            wanted.append(checked_region(region))
     if not wanted:
         raise ConfigurationError("no regions: give at least one region, or 'all'")
     return list(dict.fromkeys(wanted))
