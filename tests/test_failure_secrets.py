@@ -269,3 +269,17 @@ def test_a_timeout_message_hides_the_url_password() -> None:
     assert "admin:***@127.0.0.1" in str(error)
     assert Finder(SECRET, TOKEN).error(error) == []
     assert Finder(URL_PASSWORD, depth=0).error(error) == []
+
+
+def test_an_endpoint_url_password_is_not_sent() -> None:
+    # The transport signs with SigV4 only; user information in the URL goes nowhere.
+    with FaultServer() as server:
+        server.add(Reply.error("InvalidParameterValue", "no", 400))
+        url = server.url.replace("http://", f"http://admin:{URL_PASSWORD}@")
+        with client(url) as ec2:
+            failure(ec2)
+        sent = server.requests[0]
+    assert sent.headers["authorization"].startswith("AWS4-HMAC-SHA256 ")
+    assert URL_PASSWORD not in repr(sent.headers)
+    assert URL_PASSWORD not in sent.path
+    assert b"admin" not in sent.body
