@@ -37,6 +37,7 @@ from ec2revoke._errors import (
     ServiceError,
     SignatureDoesNotMatch,
     ThrottlingError,
+    TLSVerificationFailed,
     TransportError,
     UnauthorizedOperation,
 )
@@ -86,6 +87,7 @@ __all__ = [
     "ServiceError",
     "SignatureDoesNotMatch",
     "StaticCredentials",
+    "TLSVerificationFailed",
     "ThrottlingError",
     "Transport",
     "TransportError",

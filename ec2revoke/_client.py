@@ -28,6 +28,7 @@ from ec2revoke._errors import (
     EC2Error,
     ParamValidationError,
 )
+from ec2revoke._redact import redact_url
 from ec2revoke._results import DryRunResult
 from ec2revoke._retry import DEFAULT_MAX_ATTEMPTS, RetryPolicy, RetryQuota, is_retryable
 from ec2revoke._safe import SafeRevokes
@@ -174,7 +175,8 @@ class EC2Client(SafeRevokes):
         self._sleep = sleep
 
     def __repr__(self) -> str:
-        return f"EC2Client(endpoint={self.endpoint.url!r}, region={self.endpoint.signing_region!r})"
+        endpoint = redact_url(self.endpoint.url)
+        return f"EC2Client(endpoint={endpoint!r}, region={self.endpoint.signing_region!r})"
 
     def __enter__(self) -> EC2Client:
         return self

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ec2revoke._errors import ConfigurationError
+from ec2revoke._redact import redact_url
 
 SERVICE = "ec2"
 API_VERSION = "2016-11-15"
@@ -25,6 +26,9 @@ class Endpoint:
 
     url: str
     signing_region: str
+
+    def __repr__(self) -> str:
+        return f"Endpoint(url={redact_url(self.url)!r}, signing_region={self.signing_region!r})"
 
 
 class EndpointResolver:
@@ -95,7 +99,7 @@ class EndpointResolver:
                 or not is_valid_uri(endpoint_url)
             ):
                 raise ConfigurationError(
-                    f"endpoint_url {endpoint_url!r} is not a valid http(s) URL; "
+                    f"endpoint_url {redact_url(endpoint_url)!r} is not a valid http(s) URL; "
                     "give it as https://host[:port] with a DNS name or IP address as host"
                 )
             # A custom endpoint still needs a region to sign for.

@@ -8,6 +8,7 @@
     ├── RevokeNotVerified           a revoked rule was still listed after the wait for consistency
     ├── TransportError              the request did not complete
     │   ├── ConnectionFailed        could not connect, or the connection broke
+    │   │   └── TLSVerificationFailed   the endpoint's certificate was refused (not retried)
     │   └── RequestTimeout          connect or read timed out
     └── ServiceError                EC2 answered with an error document
         ├── AuthError               AuthFailure, SignatureDoesNotMatch, UnauthorizedOperation...
@@ -192,8 +193,21 @@ class TransportError(EC2Error):
 class ConnectionFailed(TransportError):
     """Could not connect to the endpoint, or the connection broke mid-request."""
 
+    def __init__(
+        self, message: str, *, operation: str | None = None, code: str = "ConnectionFailed"
+    ) -> None:
+        super().__init__(message, operation=operation, code=code)
+
+
+class TLSVerificationFailed(ConnectionFailed):
+    """The endpoint's TLS certificate failed verification, so nothing was sent.
+
+    Not retried: the same certificate fails the same check every time. Pass the CA
+    bundle that signed it as ``verify=`` (or fix ``endpoint_url``'s host name).
+    """
+
     def __init__(self, message: str, *, operation: str | None = None) -> None:
-        super().__init__(message, operation=operation, code="ConnectionFailed")
+        super().__init__(message, operation=operation, code="TLSVerificationFailed")
 
 
 class RequestTimeout(TransportError):

@@ -1,19 +1,25 @@
 """When to retry a failed attempt, and how long to wait: botocore's "standard" mode.
 
 As botocore 1.44 defines it. Retried: throttling (RequestLimitExceeded and friends,
-or HTTP 429), transient codes, HTTP 500/502/503/504, connection failures and timeouts.
-Waits are full-jitter exponential, ``random() * min(scale * 2 ** (attempt - 1), 20)``
-seconds with ``scale`` 1 s after throttling and 50 ms otherwise, raised to an
-``x-amz-retry-after`` header's value (at most 5 s more). A shared retry quota (500
-tokens; a retry costs 5 after throttling, 14 otherwise; a first-try success gives 1
-back, a success after retries gives back what its retry took) stops retry storms
-when an endpoint is down.
+or HTTP 429), transient codes, HTTP 500/502/503/504 (whatever the body: the status
+decides, as in botocore's retry rules), connection failures and timeouts, except a TLS
+certificate that failed verification, which would fail again. Waits are full-jitter
+exponential, ``random() * min(scale * 2 ** (attempt - 1), 20)`` seconds with ``scale``
+1 s after throttling and 50 ms otherwise, raised to what an ``x-amz-retry-after``
+(milliseconds) or else a ``Retry-After`` (seconds or an HTTP-date) header asks, at
+most 5 s more. A shared retry quota (500 tokens; a retry costs 5 after throttling, 14
+otherwise; a first-try success gives 1 back, a success after retries gives back what
+its retry took) stops retry storms when an endpoint is down.
 """
 
 from __future__ import annotations
 
+import datetime
+import email.utils
 import random
+import re
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -24,6 +30,7 @@ from ec2revoke._errors import (
     ResponseError,
     ServiceError,
     ThrottlingError,
+    TLSVerificationFailed,
     TransportError,
 )
 
@@ -37,7 +44,10 @@ MAX_BACKOFF = 20.0
 THROTTLING_SCALE = 1.0
 OTHER_SCALE = 0.05
 RETRY_AFTER_HEADER = "x-amz-retry-after"
+HTTP_RETRY_AFTER_HEADER = "retry-after"
 RETRY_AFTER_MAX_EXTRA = 5.0
+# RFC 9110 delay-seconds: digits only. Longer than this is past any sensible wait.
+_DELAY_SECONDS = re.compile(r"[0-9]{1,9}")
 
 
 class RetryQuota:
@@ -70,6 +80,9 @@ class RetryQuota:
 
 def is_throttling(error: EC2Error) -> bool:
     """Whether EC2 (or something before it) said to slow down."""
+    if isinstance(error, ResponseError):
+        # A gateway's 429 page says "too many requests" as plainly as EC2's code would.
+        return error.status is not None and error.status in THROTTLING_STATUSES
     if not isinstance(error, ServiceError):
         return False
     return (
@@ -81,11 +94,18 @@ def is_throttling(error: EC2Error) -> bool:
 
 def is_retryable(error: EC2Error) -> bool:
     """Whether another attempt may succeed where this one failed."""
+    if isinstance(error, TLSVerificationFailed):
+        # botocore retries it (an SSLError is a ConnectionError), but the same
+        # certificate fails the same check every time.
+        return False
     if isinstance(error, TransportError):
         return True
     if isinstance(error, ResponseError):
-        # An unreadable 502/503 is a proxy or load balancer in trouble, not an answer.
-        return error.status is not None and error.status in TRANSIENT_STATUSES
+        # A body that is not EC2's (a proxy's page, nothing at all) does not change what
+        # the status says; botocore's retry rules look at the status alone too.
+        return error.status is not None and (
+            error.status in TRANSIENT_STATUSES or error.status in THROTTLING_STATUSES
+        )
     if isinstance(error, ServiceError):
         return (
             is_throttling(error)
@@ -124,12 +144,40 @@ class RetryPolicy:
 
 
 def _retry_after(headers: Mapping[str, str] | None) -> float | None:
-    """Seconds from an x-amz-retry-after header (milliseconds), if it is valid."""
+    """Seconds the answer asked to wait: x-amz-retry-after, else Retry-After, if valid.
+
+    x-amz-retry-after (milliseconds) is read as botocore reads it. botocore ignores the
+    standard Retry-After; we honour it because HTTP defines it for exactly the answers
+    retried here (429, 503) and proxies and gateways in front of EC2 send it.
+    """
+    amz = http = None
     for name, value in (headers or {}).items():
-        if name.lower() == RETRY_AFTER_HEADER:
-            try:
-                seconds = int(value) / 1000.0
-            except (ValueError, OverflowError):
-                return None
-            return seconds if seconds >= 0 else None
+        lowered = name.lower()
+        if lowered == RETRY_AFTER_HEADER:
+            amz = value
+        elif lowered == HTTP_RETRY_AFTER_HEADER:
+            http = value
+    if amz is not None:
+        try:
+            seconds = int(amz) / 1000.0
+        except (ValueError, OverflowError):
+            return None
+        return seconds if seconds >= 0 else None
+    if http is not None:
+        return _http_retry_after(http)
     return None
+
+
+def _http_retry_after(value: str) -> float | None:
+    """Seconds from a Retry-After value: delay-seconds or an HTTP-date (RFC 9110 10.2.3)."""
+    value = value.strip()
+    if _DELAY_SECONDS.fullmatch(value):
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:  # "-0000": RFC 9110 dates are GMT anyway
+        when = when.replace(tzinfo=datetime.timezone.utc)
+    seconds = when.timestamp() - time.time()
+    return seconds if seconds > 0 else None

@@ -15,10 +15,11 @@ from typing import Any, NamedTuple, Protocol
 
 import requests
 import requests.auth
-import urllib3.exceptions
 from requests.structures import CaseInsensitiveDict
 
-from ec2revoke._errors import ConnectionFailed, RequestTimeout
+from ec2revoke._errors import TransportError
+from ec2revoke._failures import transport_failure
+from ec2revoke._redact import redact_url
 
 log = logging.getLogger("ec2revoke.http")
 
@@ -35,6 +36,14 @@ class HttpRequest:
     headers: Mapping[str, str]
     body: bytes
     operation: str | None = None
+
+    def __repr__(self) -> str:
+        # Tracebacks that show locals (Sentry, rich, --showlocals) print this.
+        return (
+            f"HttpRequest(method={self.method!r}, url={redact_url(self.url)!r}, "
+            f"headers={redacted(self.headers)!r}, body=<{len(self.body)} bytes>, "
+            f"operation={self.operation!r})"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,18 +135,31 @@ class RequestsTransport:
             log.debug(
                 "%s %s headers=%s body=%r",
                 prepared.method,
-                prepared.url,
+                redact_url(str(prepared.url)),
                 redacted(prepared.headers),
                 request.body[:2048],
             )
-        where = f"{request.operation or request.method} to {request.url}"
+        failure: TransportError | None = None
         try:
             response = adapter.send(prepared, timeout=self.timeout, verify=verify, proxies=proxies)
             body = response.content
         except requests.RequestException as e:
-            # The exception keeps the signed request: blank its secrets before it travels.
+            failure = transport_failure(
+                e,
+                method=request.method,
+                url=request.url,
+                operation=request.operation,
+                proxies=proxies,
+                timeout=self.timeout,
+            )
+        if failure is not None:
+            # Raised here, not in the except block, where it would keep requests'
+            # exception as its __context__, and with it urllib3's frames, whose locals
+            # hold the signed headers. This frame's references go too (a response
+            # whose body failed keeps the request: its headers are blanked).
             prepared.headers = CaseInsensitiveDict(redacted(prepared.headers))
-            raise _failure(e, where, request.operation) from e
+            del prepared, url, proxies
+            raise failure
         if log.isEnabledFor(logging.DEBUG):
             log.debug("HTTP %s body=%r", response.status_code, body[:2048])
         return HttpResponse(response.status_code, dict(response.headers), body)
@@ -146,27 +168,3 @@ class RequestsTransport:
         """Close the session if this transport created it."""
         if self._owns_session:
             self.session.close()
-
-
-def _failure(
-    error: requests.RequestException, where: str, operation: str | None
-) -> RequestTimeout | ConnectionFailed:
-    """The typed error for a request that did not complete."""
-    # requests reports a read timeout while reading the body as a ConnectionError
-    # wrapping urllib3's ReadTimeoutError; botocore calls it a ReadTimeoutError.
-    body_timeout = bool(error.args) and isinstance(
-        error.args[0], urllib3.exceptions.ReadTimeoutError
-    )
-    if isinstance(error, requests.Timeout) or body_timeout:
-        return RequestTimeout(
-            f"{where} timed out ({type(error).__name__}); EC2 may or may not have acted on it",
-            operation=operation,
-        )
-    return ConnectionFailed(
-        f"{where} failed: {type(error).__name__}: {_first_line(error)}", operation=operation
-    )
-
-
-def _first_line(error: Exception) -> str:
-    text = str(error).splitlines()[0] if str(error) else ""
-    return text[:200]

@@ -82,6 +82,12 @@ class ResponseDecoder:
 
     def error(self, operation: str, status: int, body: bytes) -> ResponseError | ServiceError:
         """The typed error an error response stands for."""
+        found = self._error(operation, status, body)
+        if isinstance(found, ResponseError) and 300 <= status < 400:
+            return _redirect(operation, status, body)
+        return found
+
+    def _error(self, operation: str, status: int, body: bytes) -> ResponseError | ServiceError:
         if not body.strip():
             return _empty(operation, status, body, "an EC2 error document")
         try:
@@ -200,6 +206,18 @@ def _not_utf8(body: bytes) -> bool:
     except UnicodeDecodeError:
         return True
     return False
+
+
+def _redirect(operation: str, status: int, body: bytes) -> ResponseError:
+    shown = f"; body starts: {excerpt(body)!r}" if body.strip() else ""
+    return ResponseError(
+        f"HTTP {status} response to {operation} is a redirect, and EC2 does not redirect: "
+        "the endpoint URL is probably wrong (http:// where https:// is needed, or a web "
+        "site, a proxy's login page or another service instead of the EC2 API); check "
+        f"endpoint_url (--endpoint-url, AWS_ENDPOINT_URL_EC2 on the command line){shown}",
+        status=status,
+        operation=operation,
+    )
 
 
 def _empty(operation: str, status: int, body: bytes, expected: str) -> ResponseError:

@@ -759,15 +759,16 @@ def test_errors_and_reprs_show_no_secrets(
 
 
 @pytest.mark.parametrize(
-    ("reply", "keeps_request"),
-    [(Reply.reset(), True), (Reply.hang(5), True), (Reply.truncated(OK.body), False)],
+    "reply",
+    [Reply.reset(), Reply.hang(5), Reply.truncated(OK.body)],
     ids=["reset", "timeout", "truncated"],
 )
-def test_the_signed_request_kept_by_a_chained_cause_is_scrubbed(
-    server: FaultServer, sleeps: list[float], reply: Reply, keeps_request: bool
+def test_the_chained_cause_keeps_no_signed_request(
+    server: FaultServer, sleeps: list[float], reply: Reply
 ) -> None:
-    # requests attaches the signed request to its exception, which becomes our
-    # error's __cause__; an error reporter that saves attributes must not find secrets.
+    # requests attaches the signed request to its exception; the error's __cause__ is a
+    # summary of that exception (type and message) instead, so an error reporter that
+    # saves attributes finds no request at all (tests/test_failure_secrets.py walks more).
     credentials = StaticCredentials("AKIDEXAMPLE", SECRET, TOKEN)
     server.add(reply)
     with (
@@ -779,10 +780,8 @@ def test_the_signed_request_kept_by_a_chained_cause_is_scrubbed(
         revoke(client)
     cause = caught.value.__cause__
     assert cause is not None
-    request = getattr(cause, "request", None)
-    # requests attaches the request for connect/read failures, not for mid-body ones.
-    assert (request is not None) is keeps_request
-    if request is not None:
-        assert request.headers["X-Amz-Security-Token"] == "<redacted>"
-        assert request.headers["Authorization"] == "<redacted>"
+    assert getattr(cause, "request", None) is None
+    assert cause.__traceback__ is None
+    assert caught.value.__context__ is None
+    assert str(cause).startswith("requests.exceptions.")
     assert server.requests[0].headers["x-amz-security-token"] == TOKEN

@@ -52,6 +52,7 @@ from ec2revoke import (
     ServerError,
     SignatureDoesNotMatch,
     ThrottlingError,
+    TLSVerificationFailed,
     UnauthorizedOperation,
 )
 from ec2revoke._errors import THROTTLING_CODES, ServiceError, TransportError, service_error
@@ -192,6 +193,7 @@ FAILURES: list[tuple[EC2Error, bool]] = [
     (error("Unavailable", 503), False),
     (error("RequestTimeout", 400), False),
     (ResponseError("<html>", status=502), False),
+    (ResponseError("<html>", status=429), True),
     (ConnectionFailed("reset"), False),
     (RequestTimeout("timed out"), False),
 ]
@@ -286,9 +288,13 @@ def test_retry_after_header_raises_the_delay_by_at_most_5_seconds(
     t = policy.delay(attempt, failure)
     assert policy.delay(attempt, failure, {"x-amz-retry-after": header}) == expected
     assert expected == max(t, min(int(header) / 1000, t + RETRY_AFTER_MAX_EXTRA))
-    # Header names are case-insensitive; other headers do not count.
+    # Header names are case-insensitive; other headers do not count, and x-amz-retry-after
+    # wins over the standard Retry-After (tests/test_retry_decisions.py covers that one).
     assert policy.delay(attempt, failure, {"X-Amz-Retry-After": header}) == expected
-    assert policy.delay(attempt, failure, {"retry-after": "30", "x-amz-retry": header}) == t
+    assert policy.delay(attempt, failure, {"retry-afterward": "30", "x-amz-retry": header}) == t
+    assert policy.delay(attempt, failure, {"Retry-After": "30", "x-amz-retry-after": header}) == (
+        expected
+    )
 
 
 @pytest.mark.parametrize("header", ["-1500", "-1", "soon", "1.5", "1e3", "", "9" * 400])
@@ -479,7 +485,7 @@ def test_service_errors_are_retried_when_botocore_retries_them(code: str, status
     assert is_retryable(error(code, status)) == _botocore_retries(code=code, status=status)
 
 
-@pytest.mark.parametrize("status", [200, 400, 403, 500, 502, 503, 504])
+@pytest.mark.parametrize("status", [200, 301, 302, 400, 403, 429, 500, 501, 502, 503, 504])
 def test_unreadable_responses_agree_with_botocore(status: int) -> None:
     # botocore names an unparseable error body's code after its status ("502").
     ours = is_retryable(ResponseError("<html>", status=status))
@@ -488,18 +494,44 @@ def test_unreadable_responses_agree_with_botocore(status: int) -> None:
 
 
 @pytest.mark.parametrize(
-    "body",
-    [b"", b"Too Many Requests", b"<html><body><h1>429 Too Many Requests</h1><hr></body></html>"],
-    ids=["empty", "text", "html"],
+    ("status", "body", "botocore_reads_it"),
+    [
+        (429, b"", False),
+        (429, b"Too Many Requests", False),
+        (503, b"Service Unavailable", False),
+        (503, b"", True),
+        (503, b"<html><body>busy</body></html>", True),
+    ],
+    ids=["429-empty", "429-text", "503-text", "503-empty", "503-html"],
 )
-def test_an_unreadable_429_is_not_retried_as_botocore_cannot_parse_it(body: bytes) -> None:
-    # botocore reads a body as a generic error page only for 5xx: a 429's body goes to the
-    # XML parser, whose ResponseParserError escapes before any retry handler runs.
-    assert not is_retryable(ResponseError("unreadable", status=429))
+def test_an_unreadable_retried_status_is_retried_whatever_the_body(
+    status: int, body: bytes, botocore_reads_it: bool
+) -> None:
+    # The one place we part from botocore, on purpose: botocore reads a body as a generic
+    # error page only for a 5xx that is empty or starts with <html>; any other body goes
+    # to its XML parser, whose ResponseParserError ("Further retries may succeed")
+    # escapes before its retry rules see the status. Those rules retry 429 and
+    # 500/502/503/504 whatever the code; so do we, whatever the body.
+    assert is_retryable(ResponseError("unreadable", status=status))
+    assert _botocore_retries(code=str(status), status=status)
     parser = botocore.parsers.create_parser("ec2")
-    response = {"status_code": 429, "headers": {}, "body": body}
-    with pytest.raises(botocore.parsers.ResponseParserError):
-        parser.parse(response, _operation_model().output_shape)
+    response = {"status_code": status, "headers": {}, "body": body}
+    if botocore_reads_it:
+        parsed = parser.parse(response, _operation_model().output_shape)
+        assert parsed["Error"]["Code"] == str(status)
+    else:
+        with pytest.raises(botocore.parsers.ResponseParserError):
+            parser.parse(response, _operation_model().output_shape)
+
+
+def test_a_certificate_verification_failure_is_not_retried_though_botocore_would() -> None:
+    # botocore's SSLError is a ConnectionError, which TransientRetryableChecker retries;
+    # a certificate that failed verification fails the same way on every attempt.
+    failure = TLSVerificationFailed("bad certificate", operation=OPERATION)
+    assert isinstance(failure, ConnectionFailed)
+    assert not is_retryable(failure)
+    theirs = botocore.exceptions.SSLError(endpoint_url="u", error="certificate verify failed")
+    assert _botocore_retries(exception=theirs) is True
 
 
 @pytest.mark.parametrize(
