@@ -46,7 +46,8 @@ VERSION = 2
 
 
 class JournalError(ConfigurationError):
-    """The journal cannot be used: unreadable, or written for a different run."""
+    """The journal cannot be used: in use by another run, made for another run or scope,
+    a record that does not fit the schema, or a file that cannot be opened or read."""
 
 
 @dataclass
