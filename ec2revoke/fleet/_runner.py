@@ -43,10 +43,10 @@ from ec2revoke.fleet._pacing import CallStats, PacedTransport
 from ec2revoke.fleet._progress import NoProgress, Progress
 from ec2revoke.fleet._scope import (
     Scope,
-    account_id_differences,
     account_label,
     account_spec,
-    scope_differences,
+    check_account_ids,
+    check_header,
     scope_of,
 )
 from ec2revoke.fleet._targets import (
@@ -212,49 +212,18 @@ class FleetRunner:
             partition=cfg.partition,
             endpoint_url=cfg.endpoint_url,
         )
-        header = self._state.header
-        if header is None:
-            return scope
-        fresh = f"start a new journal: give a new --journal path, or remove {cfg.journal}"
-        made = header.get("version", 1)
-        if made != VERSION:
-            older = made < VERSION
-            raise JournalError(
-                f"journal {cfg.journal} was written by {'an older' if older else 'a newer'} "
-                f"ec2revoke (journal version {made}; this one writes version {VERSION})"
-                + (
-                    ", which did not record the run's scope (accounts, regions, groups, "
-                    "filters, endpoints), so a resume could act outside it"
-                    if older
-                    else ""
-                )
-                + f": finish it with the ec2revoke that wrote it, or {fresh}"
-            )
-        action = cfg.action.describe()
-        if header.get("action") != action or bool(header.get("dry_run")) != cfg.dry_run:
-            raise JournalError(
-                f"journal {cfg.journal} was written for another run "
-                f"({header.get('action')}, dry_run={header.get('dry_run')}); this run is "
-                f"{action}, dry_run={cfg.dry_run}: use a new --journal path"
-            )
-        differences = scope_differences(header["scope"], scope)
-        if differences:
-            raise JournalError(
-                f"journal {cfg.journal} was made for another scope: "
-                + "; ".join(differences)
-                + f". Resume it with the scope it was made for, or {fresh}"
+        if self._state.header is not None:
+            check_header(
+                self._state.header,
+                journal=str(cfg.journal),
+                action=cfg.action.describe(),
+                dry_run=cfg.dry_run,
+                scope=scope,
             )
         return scope
 
     def _check_account_ids(self, resolved: dict[str, list[str]]) -> None:
-        differences = account_id_differences(self._state.account_ids, resolved)
-        if differences:
-            raise JournalError(
-                f"journal {self.config.journal} was made for other accounts: "
-                + "; ".join(differences)
-                + ". Resume it with the credentials it was made with, or start a new "
-                f"journal: give a new --journal path, or remove {self.config.journal}"
-            )
+        check_account_ids(self._state.account_ids, resolved, journal=str(self.config.journal))
 
     def _accounts(
         self, region: str, regions: list[str], ids: dict[str, list[str]]

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 from ec2revoke import shapes
 from ec2revoke._endpoints import EndpointResolver
 from ec2revoke._errors import EC2Error
+from ec2revoke.fleet._journal import VERSION, JournalError
 from ec2revoke.fleet._targets import Account, endpoint_for
 
 Scope = dict[str, Any]
@@ -156,3 +157,53 @@ def account_id_differences(
         for label, ids in resolved.items()
         if label in journaled and sorted(journaled[label]) != sorted(ids)
     ]
+
+
+def _fresh(journal: str) -> str:
+    return f"start a new journal: give a new --journal path, or remove {journal}"
+
+
+def check_header(
+    header: Mapping[str, Any], *, journal: str, action: Any, dry_run: bool, scope: Scope
+) -> None:
+    """Raise JournalError unless a journal's header is for this action and scope."""
+    made = header.get("version", 1)
+    if made != VERSION:
+        older = made < VERSION
+        raise JournalError(
+            f"journal {journal} was written by {'an older' if older else 'a newer'} "
+            f"ec2revoke (journal version {made}; this one writes version {VERSION})"
+            + (
+                ", which did not record the run's scope (accounts, regions, groups, "
+                "filters, endpoints), so a resume could act outside it"
+                if older
+                else ""
+            )
+            + f": finish it with the ec2revoke that wrote it, or {_fresh(journal)}"
+        )
+    if header.get("action") != action or bool(header.get("dry_run")) != dry_run:
+        raise JournalError(
+            f"journal {journal} was written for another run "
+            f"({header.get('action')}, dry_run={header.get('dry_run')}); this run is "
+            f"{action}, dry_run={dry_run}: use a new --journal path"
+        )
+    differences = scope_differences(header["scope"], scope)
+    if differences:
+        raise JournalError(
+            f"journal {journal} was made for another scope: "
+            + "; ".join(differences)
+            + f". Resume it with the scope it was made for, or {_fresh(journal)}"
+        )
+
+
+def check_account_ids(
+    journaled: Mapping[str, Sequence[str]], resolved: Mapping[str, Sequence[str]], *, journal: str
+) -> None:
+    """Raise JournalError if an account, given as before, now resolves to another ID."""
+    differences = account_id_differences(journaled, resolved)
+    if differences:
+        raise JournalError(
+            f"journal {journal} was made for other accounts: "
+            + "; ".join(differences)
+            + f". Resume it with the credentials it was made with, or {_fresh(journal)}"
+        )
