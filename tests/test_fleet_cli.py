@@ -17,6 +17,7 @@ from ec2revoke.cli._main import run
 from ec2revoke.cli._options import build_parser
 from ec2revoke.fleet import (
     Account,
+    Journal,
     NoProgress,
     Outcome,
     PlainProgress,
@@ -207,6 +208,70 @@ def test_failures_exit_3_with_their_reasons(server: ThrottlingServer, tmp_path: 
     )
     assert code == 0, out
     assert "(9 done in an earlier run)" in out
+
+
+def test_a_resume_with_a_narrower_group_id_exits_253_saying_what_differs(
+    server: ThrottlingServer, tmp_path: Path
+) -> None:
+    server.populate(REGIONS, 5)
+    ours = sorted(server.groups[(DEFAULT_ACCOUNT, REGIONS[0])])[:3]
+    journal = ["--journal", str(tmp_path / "j.jsonl")]
+    chosen = [a for g in ours for a in ("--group-id", g)]
+    code, out, err = cli("fleet", *endpoint_options(server), *PATTERN, *chosen, *journal, "--quiet")
+    assert code == 0, err
+    sent = server.requests["RevokeSecurityGroupIngress"]
+    code, out, err = cli(
+        "fleet", *endpoint_options(server), *PATTERN, "--group-id", ours[1], *journal, "--quiet"
+    )
+    assert code == 253, err
+    assert f"journal was made for --group-id {' '.join(ours)}" in err
+    assert f"this run asks for --group-id {ours[1]}" in err
+    assert "new --journal path" in err
+    assert out == ""
+    assert server.requests["RevokeSecurityGroupIngress"] == sent
+
+
+def test_a_journal_that_cannot_be_written_exits_253(
+    server: ThrottlingServer, tmp_path: Path
+) -> None:
+    server.populate(REGIONS, 2)
+    code, _out, err = cli("fleet", *endpoint_options(server), *PATTERN, "--journal", str(tmp_path))
+    assert code == 253, err
+    assert str(tmp_path) in err
+    assert "Error:" not in err  # no raw IsADirectoryError/PermissionError
+    assert not server.requests
+
+
+def test_a_second_runner_on_a_journal_in_use_exits_253(
+    server: ThrottlingServer, tmp_path: Path
+) -> None:
+    server.populate(REGIONS, 2)
+    path = tmp_path / "j.jsonl"
+    with Journal.open(path):  # another runner holds it
+        code, _out, err = cli("fleet", *endpoint_options(server), *PATTERN, "--journal", str(path))
+    assert code == 253, err
+    assert "in use" in err
+    assert str(path) in err
+    assert not server.requests
+
+
+def test_one_target_answered_with_an_unreadable_body_fails_alone_exit_3(tmp_path: Path) -> None:
+    from tests.test_fleet_run import BOGUS_HTML, OddBodies
+
+    with OddBodies({}, scale=40) as server:
+        expected = server.populate(REGIONS, 20)
+        odd = next(
+            g for g, rules in server.snapshot().items() if any(r[0] in expected for r in rules)
+        )
+        server.odd = {odd: (503, BOGUS_HTML)}
+        code, out, err = cli(
+            "fleet", *endpoint_options(server), *PATTERN, "--quiet",
+            "--journal", str(tmp_path / "j.jsonl"),
+        )  # fmt: skip
+        assert code == 3, err
+        assert "40 group(s): 39 done, 1 failed" in out
+        assert f"failed: {DEFAULT_ACCOUNT}/" in out
+        assert odd in out
 
 
 # -- progress --------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import pytest
 
@@ -206,8 +207,12 @@ def test_a_stopped_run_resumes_to_the_same_end_as_an_uninterrupted_one(tmp_path:
         path = tmp_path / "parts.jsonl"
         runner: FleetRunner
 
+        seen: list[Outcome] = []
+
         def stop_early(outcome: Outcome) -> None:
-            if len(journal_done(path)) >= 50:
+            # Counted here, not read from the journal that other threads are appending to.
+            seen.append(outcome)
+            if len(seen) >= 50:
                 runner.stop()
 
         runner = FleetRunner(config(server, journal=path), on_outcome=stop_early)
@@ -224,15 +229,12 @@ def test_a_stopped_run_resumes_to_the_same_end_as_an_uninterrupted_one(tmp_path:
     assert outcomes(path) == outcomes(tmp_path / "whole.jsonl")
 
 
-def journal_done(path: Path) -> list[str]:
-    return [r["target"] for r in journal(path) if r["event"] == "done"] if path.exists() else []
-
-
 def test_started_but_unfinished_targets_are_rerun_idempotently(tmp_path: Path) -> None:
     whole = tmp_path / "whole.jsonl"
     with ThrottlingServer(scale=SCALE) as server:
         expected = server.populate(REGIONS[:1], 60)
         FleetRunner(config(server, regions=REGIONS[:1], journal=whole)).run()
+        first_url = server.url
         records = journal(whole)
         started = [r["target"] for r in records if r["event"] == "started"]
         # Killed after the revoke went out, before its outcome was written: drop the
@@ -254,9 +256,11 @@ def test_started_but_unfinished_targets_are_rerun_idempotently(tmp_path: Path) -
     # Killed after "started" wrote, before the revoke went out: a fresh endpoint, and a
     # journal with every plan started and nothing done.
     plans = tmp_path / "plans.jsonl"
-    plans.write_text("".join(json.dumps(r) + "\n" for r in records if r["event"] != "done"))
+    text = "".join(json.dumps(r) + "\n" for r in records if r["event"] != "done")
     with ThrottlingServer(scale=SCALE) as fresh:
         assert fresh.populate(REGIONS[:1], 60) == expected
+        # The fresh endpoint stands in for the first one: the journal must name it.
+        plans.write_text(text.replace(first_url, fresh.url))
         summary = FleetRunner(config(fresh, regions=REGIONS[:1], journal=plans)).run()
         assert summary.ok, summary
         assert set(fresh.revokes) == expected
@@ -360,3 +364,51 @@ def first_uses(fresh: Any, request: Any, result: Any, body: bytes) -> list[Any]:
     for t in threads:
         t.join()
     return answers
+
+
+class OddBodies(ThrottlingServer):
+    """Answers the revokes of chosen groups with a body of its own: (status, body)."""
+
+    def __init__(self, odd: dict[str, tuple[int, bytes]], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.odd = odd
+
+    def handle(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
+        params = dict(parse_qsl(body.decode()))
+        answer = self.odd.get(params.get("GroupId", ""))
+        if answer is not None and params.get("Action", "").startswith("Revoke"):
+            with self.lock:
+                self.requests[params["Action"]] += 1
+            return answer
+        return super().handle(path, headers, body)
+
+
+BOGUS_HTML = (
+    b'<?xml version="1.0" encoding="x-bogus"?>\n'
+    b"<html><body><h1>503 Service Unavailable</h1></body></html>"
+)
+UTF32_DECLARED = b'<?xml version="1.0" encoding="utf-32"?><RevokeSecurityGroupIngressResponse/>'
+
+
+def test_a_target_whose_answer_makes_the_call_raise_fails_alone(tmp_path: Path) -> None:
+    with OddBodies({}, scale=SCALE) as server:
+        expected = server.populate(REGIONS, 100)
+        with_ssh = [
+            g for g, rules in server.snapshot().items() if any(r[0] in expected for r in rules)
+        ]
+        bogus, utf32 = with_ssh[3], with_ssh[-3]
+        server.odd = {bogus: (503, BOGUS_HTML), utf32: (200, UTF32_DECLARED)}
+        path = tmp_path / "j.jsonl"
+        seen: list[Outcome] = []
+        summary = FleetRunner(config(server, journal=path), on_outcome=seen.append).run()
+        assert summary.targets == 300, summary
+        assert (summary.done, summary.failed) == (298, 2), summary
+        failed = {w.rsplit("/", 1)[1] for w, _, _ in summary.failures}
+        assert failed == {bogus, utf32}
+        assert all(m for _, _, m in summary.failures)  # each says what went wrong
+        odd_rules = {r[0] for g in (bogus, utf32) for r in server.snapshot()[g]}
+        assert set(server.revokes) == expected - odd_rules
+    final = outcomes(path)
+    assert len(final) == 300
+    assert {k.rsplit("/", 1)[1] for k, v in final.items() if v[0] == "failed"} == {bogus, utf32}
+    assert {o.target.group for o in seen if o.status == "failed"} == {bogus, utf32}

@@ -31,7 +31,8 @@ EPILOG = """examples:
 
 exit codes: 0 all done; 3 some groups failed or kept rules unknown to EC2;
   130 interrupted (run again with the same --journal to finish); 252 bad options;
-  253 configuration (credentials, profile, journal)
+  253 configuration (credentials, profile; a journal in use by another run, made for
+  another scope, or that cannot be written)
 """
 
 

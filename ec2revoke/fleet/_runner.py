@@ -10,11 +10,14 @@ each lane first lists its groups, then runs them, with no lane holding more than
 share of the pool, so a throttled region cannot starve the others. Every request is
 paced by its (account, region, action) token bucket (``PacedTransport``). With a
 journal, targets done in an earlier run are skipped and a target started but not
-finished is run again idempotently from its journaled plan.
+finished is run again idempotently from its journaled plan; a journal made for another
+scope (accounts, regions, groups, filters, partition, endpoints) is refused. Whatever
+one target's calls raise is that target's failed outcome: the run goes on.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -38,6 +41,14 @@ from ec2revoke.fleet._lanes import Lane, Lanes
 from ec2revoke.fleet._outcome import Outcome, Summary, from_report
 from ec2revoke.fleet._pacing import CallStats, PacedTransport
 from ec2revoke.fleet._progress import NoProgress, Progress
+from ec2revoke.fleet._scope import (
+    Scope,
+    account_label,
+    account_spec,
+    check_account_ids,
+    check_header,
+    scope_of,
+)
 from ec2revoke.fleet._targets import (
     Account,
     ResolvedAccount,
@@ -83,6 +94,7 @@ class FleetConfig:
 
 
 _STS_REGIONS = ("us-east-1", "cn-north-1", "us-gov-west-1")
+log = logging.getLogger("ec2revoke.fleet")
 
 
 class FleetInterrupted(KeyboardInterrupt):
@@ -132,25 +144,30 @@ class FleetRunner:
             self._journal = Journal.open(cfg.journal)
             self._state = self._journal.state
         try:
-            self._check_header()
-            self._write(
-                {
-                    "event": "run",
-                    "version": VERSION,
-                    "action": cfg.action.describe(),
-                    "dry_run": cfg.dry_run,
-                    "resumed": self._state.header is not None,
-                }
-            )
             regions = expand_regions(cfg.regions, cfg.partition)
+            scope = self._check_header(regions)
             interrupted = False
+            resolved: dict[str, list[str]] = {}
             try:
                 # STS in a region that is always enabled, when the run includes one.
                 home = [r for r in _STS_REGIONS if r in regions] or regions
-                accounts = self._accounts(home[0], regions)
+                accounts = self._accounts(home[0], regions, resolved)
             except KeyboardInterrupt:
                 accounts, interrupted = [], True
                 self._stop.set()
+            self._check_account_ids(resolved)
+            if scope is not None:
+                self._write(
+                    {
+                        "event": "run",
+                        "version": VERSION,
+                        "action": cfg.action.describe(),
+                        "dry_run": cfg.dry_run,
+                        "scope": scope,
+                        "account_ids": resolved,
+                        "resumed": self._state.header is not None,
+                    }
+                )
             # Enough workers for each lane to keep its buckets busy while answers travel.
             self._size = cfg.concurrency or min(256, max(32, 16 * len(accounts) * len(regions)))
             with ThreadPoolExecutor(self._size, thread_name_prefix="fleet") as pool:
@@ -182,19 +199,36 @@ class FleetRunner:
 
     # -- set-up ----------------------------------------------------------------------
 
-    def _check_header(self) -> None:
-        header = self._state.header
-        if header is None:
-            return
-        action = self.config.action.describe()
-        if header.get("action") != action or bool(header.get("dry_run")) != self.config.dry_run:
-            raise JournalError(
-                f"journal {self.config.journal} was written for another run "
-                f"({header.get('action')}, dry_run={header.get('dry_run')}); this run is "
-                f"{action}, dry_run={self.config.dry_run}: use a new --journal path"
+    def _check_header(self, regions: list[str]) -> Scope | None:
+        """This run's scope (None without a journal), refused if the journal's differs."""
+        cfg = self.config
+        if self._journal is None:
+            return None
+        scope = scope_of(
+            accounts=cfg.accounts,
+            regions=regions,
+            group_ids=cfg.group_ids,
+            filters=cfg.filters,
+            partition=cfg.partition,
+            endpoint_url=cfg.endpoint_url,
+        )
+        if self._state.header is not None:
+            check_header(
+                self._state.header,
+                journal=str(cfg.journal),
+                action=cfg.action.describe(),
+                dry_run=cfg.dry_run,
+                scope=scope,
             )
+        return scope
 
-    def _accounts(self, region: str, regions: list[str]) -> list[ResolvedAccount]:
+    def _check_account_ids(self, resolved: dict[str, list[str]]) -> None:
+        check_account_ids(self._state.account_ids, resolved, journal=str(self.config.journal))
+
+    def _accounts(
+        self, region: str, regions: list[str], ids: dict[str, list[str]]
+    ) -> list[ResolvedAccount]:
+        """Resolve the accounts; ``ids`` gets each one's account ID, by how it was given."""
         resolved: dict[str, ResolvedAccount] = {}
         for account in self.config.accounts:
             try:
@@ -206,6 +240,8 @@ class FleetRunner:
                 for r in regions:
                     self._lane_failed(account.label, r, error, journal=False)
                 continue
+            label = account_label(account_spec(account))
+            ids[label] = sorted({*ids.get(label, ()), found.account_id})
             resolved.setdefault(found.account_id, found)  # one account, one set of lanes
         return list(resolved.values())
 
@@ -254,8 +290,10 @@ class FleetRunner:
                     record["missing"] = [g for g in cfg.group_ids if g not in seen]
                 self._write(record)
                 self._enqueue(lanes, client, lane, groups)
-        except EC2Error as e:
-            self._lane_failed(account.account_id, region, describe_error(e), journal=True)
+        except JournalError:
+            raise  # the journal cannot record: stop the run (Lanes reports it)
+        except Exception as e:  # typed or not, it fails this lane only
+            self._lane_failed(account.account_id, region, _failure(e), journal=True)
 
     def _enqueue(self, lanes: Lanes, client: EC2Client, lane: Lane, groups: list[str]) -> None:
         todo = []
@@ -293,8 +331,10 @@ class FleetRunner:
                     self._write({"event": "started", "target": target.key, "plan": _plan(plan)})
                 report = action.execute(client, target.group, plan, resumed=resumed)
                 outcome = from_report(target, plan, report, resumed=resumed)
-        except EC2Error as e:
-            outcome = Outcome(target, "failed", error=describe_error(e), resumed=resumed)
+        except JournalError:
+            raise  # the journal cannot record: stop the run (Lanes reports it)
+        except Exception as e:  # typed or not, it fails this target only
+            outcome = Outcome(target, "failed", error=_failure(e), resumed=resumed)
         self._write({"event": "done", **outcome.to_record()})
         with self._lock:
             self._outcomes[target.key] = outcome
@@ -340,6 +380,16 @@ class FleetRunner:
         summary.elapsed = time.monotonic() - started
         summary.interrupted = interrupted
         return summary
+
+
+def _failure(error: Exception) -> dict[str, str]:
+    """An error of one target or lane as the journal keeps it."""
+    if isinstance(error, EC2Error):
+        return describe_error(error)
+    # Not an EC2 answer we know: a body we could not read, or a bug. The traceback goes to
+    # the debug log; the target is failed, so the next run with the journal retries it.
+    log.debug("unexpected error", exc_info=error)
+    return {"code": type(error).__name__, "message": f"unexpected error: {error}"}
 
 
 def _pairs(plan: Plan) -> tuple[tuple[str, str], ...]:
