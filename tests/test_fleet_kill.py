@@ -13,6 +13,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -211,10 +212,16 @@ class NamingServer(ThrottlingServer):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.named: Counter[str] = Counter()
+        # Cleared, revokes wait: the runner holding the journal cannot finish (and free
+        # it) before the other has tried, however slowly that one starts.
+        self.revokes_flow = threading.Event()
+        self.revokes_flow.set()
 
     def handle(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
-        status, answer = super().handle(path, headers, body)
         pairs = parse_qsl(body.decode())
+        if dict(pairs).get("Action", "").startswith("Revoke"):
+            self.revokes_flow.wait(60)
+        status, answer = super().handle(path, headers, body)
         if dict(pairs).get("Action", "").startswith("Revoke") and (
             b"RequestLimitExceeded" not in answer
         ):
@@ -230,6 +237,8 @@ def test_of_two_runners_on_one_journal_the_second_is_refused(tmp_path: Path) -> 
         with NamingServer(scale=SCALE) as server:
             expected = server.populate(REGIONS, 60)
             argv = command(server, journal)
+            if case == "both-at-once":
+                server.revokes_flow.clear()
             first = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=subprocess.PIPE)
             if case == "second-starts-later":
                 deadline = time.monotonic() + 60
@@ -237,9 +246,16 @@ def test_of_two_runners_on_one_journal_the_second_is_refused(tmp_path: Path) -> 
                     assert time.monotonic() < deadline, "the first run made no progress"
                     assert first.poll() is None, "the first run ended early"
                     time.sleep(0.01)
+                server.revokes_flow.clear()
             second = subprocess.Popen(
                 argv, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE
             )
+            runners = [first, second]
+            deadline = time.monotonic() + 60
+            while all(r.poll() is None for r in runners):
+                assert time.monotonic() < deadline, "neither runner ended"
+                time.sleep(0.01)
+            server.revokes_flow.set()  # one has ended (refused): let the other finish
             _, second_err = second.communicate(timeout=60)
             first.communicate(timeout=60)
             codes = sorted([first.returncode, second.returncode])
