@@ -96,8 +96,15 @@ class ParamValidationError(EC2Error, ValueError):
         super().__init__(message, code="ParamValidation", operation=operation)
 
 
+RESPONSE_TOO_LARGE = "ResponseTooLarge"
+"""ResponseError's code for an answer over the client's ``max_response_bytes`` (not retried)."""
+
+
 class ResponseError(EC2Error):
-    """A response body that is not a readable EC2 answer (HTML, truncated, hostile...)."""
+    """A response body that is not a readable EC2 answer (HTML, truncated, hostile...).
+
+    ``code`` is ``ResponseTooLarge`` for an answer longer than ``max_response_bytes``.
+    """
 
     def __init__(
         self,

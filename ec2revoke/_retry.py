@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from ec2revoke._errors import (
+    RESPONSE_TOO_LARGE,
     THROTTLING_CODES,
     ConfigurationError,
     EC2Error,
@@ -84,7 +85,10 @@ def is_retryable(error: EC2Error) -> bool:
     if isinstance(error, TransportError):
         return True
     if isinstance(error, ResponseError):
-        # An unreadable 502/503 is a proxy or load balancer in trouble, not an answer.
+        # An unreadable 502/503 is a proxy or load balancer in trouble, not an answer;
+        # one too large to read would be as large the next time.
+        if error.code == RESPONSE_TOO_LARGE:
+            return False
         return error.status is not None and error.status in TRANSIENT_STATUSES
     if isinstance(error, ServiceError):
         return (
