@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import socket
 import threading
 import time
@@ -60,6 +61,16 @@ _active: set[Watch] = set()
 _local = threading.local()
 _next_wake = math.inf
 _thread: threading.Thread | None = None
+
+
+def _after_fork() -> None:
+    # The watchdog thread does not survive a fork: the child starts its own.
+    global _lock, _next_wake, _thread
+    _lock, _next_wake, _thread = threading.Condition(), math.inf, None
+    _active.clear()
+
+
+os.register_at_fork(after_in_child=_after_fork)
 
 
 def arm(deadline: Deadline) -> Watch:

@@ -171,7 +171,8 @@ class RequestsTransport:
         except requests.RequestException as e:
             # The exception keeps the signed request: blank its secrets before it travels.
             prepared.headers = CaseInsensitiveDict(redacted(prepared.headers))
-            if watch is not None and watch.fired:
+            # A read timed out at the deadline, or the watchdog cut the connection.
+            if watch is not None and (watch.fired or time.monotonic() >= watch.deadline.at):
                 raise _expired(where, watch.deadline, request.operation) from e
             raise _failure(e, where, request.operation) from e
         except ResponseError:

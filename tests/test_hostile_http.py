@@ -26,11 +26,14 @@ from ec2revoke import (
     EC2Client,
     RequestTimeout,
     ResponseError,
+    Rule,
     StaticCredentials,
     ThrottlingError,
 )
+from ec2revoke.fleet import Account, FleetConfig, FleetRunner, RateLimits, RevokeMatching
 from tests.fault_server import FaultServer, Reply
 from tests.slow_server import Answer, SlowServer, ok_body
+from tests.throttling_server import DEFAULT_ACCOUNT, ThrottlingServer
 
 OPERATION = "DescribeSecurityGroupRules"
 CREDENTIALS = StaticCredentials("AKIDEXAMPLE", "secret")
@@ -187,10 +190,21 @@ def assert_within_10_percent(elapsed: float, deadline: float) -> None:
 
 SLOW_HEADERS = Answer(head_interval=0.2)  # about 80 bytes of head: 16 s
 SLOW_BODY = Answer(body_interval=0.05)  # about 300 bytes of body: 15 s
+SILENT = Answer(delay=30)
 
 
-@pytest.mark.parametrize("answer", [SLOW_HEADERS, SLOW_BODY], ids=["headers", "body"])
-@pytest.mark.parametrize("read_timeout", [1.0, None], ids=["read-timeout-1s", "no-read-timeout"])
+@pytest.mark.parametrize(
+    ("answer", "read_timeout"),
+    [
+        pytest.param(SLOW_HEADERS, 1.0, id="headers-read-1s"),
+        pytest.param(SLOW_HEADERS, None, id="headers-no-read-timeout"),
+        pytest.param(SLOW_BODY, 1.0, id="body-read-1s"),
+        pytest.param(SLOW_BODY, None, id="body-no-read-timeout"),
+        # Nothing at all: the read timeout, cut to what the attempt has left, says so.
+        pytest.param(SILENT, 60.0, id="silent-read-60s"),
+        pytest.param(SILENT, None, id="silent-no-read-timeout"),
+    ],
+)
 def test_a_trickled_answer_is_cut_at_the_attempt_deadline(
     answer: Answer, read_timeout: float | None
 ) -> None:
@@ -331,3 +345,24 @@ def test_max_pool_connections_must_be_a_positive_whole_number(bad: Any) -> None:
     with pytest.raises(ConfigurationError) as caught:
         client_for("http://127.0.0.1:1", max_pool_connections=bad)
     assert "max_pool_connections" in str(caught.value)
+
+
+def test_a_fleet_run_keeps_a_connection_for_each_worker(caplog: pytest.LogCaptureFixture) -> None:
+    # 48 workers on one lane: more than a client's default pool of 32.
+    caplog.set_level(logging.WARNING, logger="urllib3")
+    with ThrottlingServer(latency=0.05, throttle=False) as server:
+        server.populate(["us-east-1"], 200)
+        config = FleetConfig(
+            action=RevokeMatching([Rule.tcp(22).from_any_ipv4()]),
+            regions=["us-east-1"],
+            accounts=[Account(credentials=CREDENTIALS, account_id=DEFAULT_ACCOUNT)],
+            endpoint_url=server.endpoint_template,
+            sts_endpoint_url=server.sts_url,
+            limits=RateLimits(scale=1000),
+            concurrency=48,
+            dry_run=True,
+        )
+        summary = FleetRunner(config).run()
+    assert summary.ok, summary
+    assert summary.targets == 200
+    assert pool_full_warnings(caplog) == []
