@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Iterator
 from typing import Any
 
@@ -222,6 +223,21 @@ def test_a_trickled_answer_is_cut_at_the_attempt_deadline(
     assert "EC2 may or may not have acted on it" in message
 
 
+def test_a_trickled_body_on_a_session_of_your_own_is_cut_at_the_attempt_deadline() -> None:
+    # Your session's adapter is not ours: the deadline reaches its connection once the
+    # headers are in, which is what bounds a trickled body.
+    session = requests.Session()
+    with SlowServer(SLOW_BODY) as server:
+        client = client_for(
+            server.url, session=session, timeout=1.0, attempt_timeout=2.0, max_attempts=1
+        )
+        with client:
+            error, elapsed = timed_out(client)
+    session.close()
+    assert_within_10_percent(elapsed, 2.0)
+    assert "attempt_timeout=2s" in str(error)
+
+
 def test_the_call_deadline_ends_the_retries(sleeps: list[float]) -> None:
     with SlowServer(SLOW_HEADERS) as server:
         client = client_for(
@@ -271,6 +287,55 @@ def test_deadlines_must_be_positive_seconds(name: str, bad: Any) -> None:
     with pytest.raises(ConfigurationError) as caught:
         client_for("http://127.0.0.1:1", **{name: bad})
     assert name in str(caught.value)
+
+
+SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYzSECRETzKEY"
+TOKEN = "IQoJb3JpZ2luX2VjEXAMPLEzSESSIONzTOKENz0123456789"
+
+
+def everything_said(error: BaseException) -> str:
+    """The error's text, its chained causes, and every local of every frame they passed."""
+    said = ["".join(traceback.format_exception(error))]
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [error]
+    while todo:
+        e = todo.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        said += [repr(e), repr(vars(e))]
+        todo += [e.__cause__, e.__context__]
+        for frame, _ in traceback.walk_tb(e.__traceback__):
+            for value in frame.f_locals.values():
+                said.append(repr(value))
+                headers = getattr(value, "headers", None)
+                if headers is not None:
+                    said.append(repr(dict(headers)))
+    return "\n".join(said)
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [(Answer(stream_size=2 * MiB), ResponseError), (SLOW_BODY, RequestTimeout)],
+    ids=["too-large", "deadline"],
+)
+def test_refusals_and_deadlines_show_no_secrets(answer: Answer, expected: type[Exception]) -> None:
+    credentials = StaticCredentials("AKIDEXAMPLE", SECRET, TOKEN)
+    with SlowServer(answer) as server:
+        client = EC2Client(
+            region="us-east-1",
+            endpoint_url=server.url,
+            credentials=credentials,
+            max_attempts=1,
+            attempt_timeout=1.0,
+            max_response_bytes=MiB,
+        )
+        with client, pytest.raises(expected) as caught:
+            client.describe_security_group_rules()
+    said = everything_said(caught.value)
+    assert SECRET not in said
+    assert TOKEN not in said
+    assert "Signature=" not in said
 
 
 # --- item 11: a connection pool fit for the threads --------------------------------------------
