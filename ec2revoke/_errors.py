@@ -8,7 +8,7 @@
     ├── RevokeNotVerified           a revoked rule was still listed after the wait for consistency
     ├── TransportError              the request did not complete
     │   ├── ConnectionFailed        could not connect, or the connection broke
-    │   └── RequestTimeout          connect or read timed out
+    │   └── RequestTimeout          a connect, a read, an attempt or a call ran out of time
     └── ServiceError                EC2 answered with an error document
         ├── AuthError               AuthFailure, SignatureDoesNotMatch, UnauthorizedOperation...
         ├── NotFoundError           *.NotFound: InvalidPermission.NotFound, InvalidGroup.NotFound...
@@ -204,7 +204,10 @@ class ConnectionFailed(TransportError):
 
 
 class RequestTimeout(TransportError):
-    """Connecting or waiting for the response took longer than the configured timeout."""
+    """Connecting, a read, or the whole attempt or call took longer than its timeout.
+
+    The message names which: the read ``timeout``, ``attempt_timeout`` or ``call_timeout``.
+    """
 
     def __init__(self, message: str, *, operation: str | None = None) -> None:
         super().__init__(message, operation=operation, code="RequestTimeout")

@@ -30,7 +30,10 @@ from ec2revoke import (
     Rule,
     StaticCredentials,
     ThrottlingError,
+    codec,
+    shapes,
 )
+from ec2revoke._transport import DEFAULT_MAX_RESPONSE_BYTES
 from ec2revoke.fleet import Account, FleetConfig, FleetRunner, RateLimits, RevokeMatching
 from tests.fault_server import FaultServer, Reply
 from tests.slow_server import Answer, SlowServer, ok_body
@@ -119,6 +122,44 @@ def test_max_response_bytes_must_be_a_positive_whole_number(bad: Any) -> None:
     with pytest.raises(ConfigurationError) as caught:
         client_for("http://127.0.0.1:1", max_response_bytes=bad)
     assert "max_response_bytes" in str(caught.value)
+
+
+def test_the_largest_real_pages_fit_well_under_the_default_limit() -> None:
+    # The sizes docs/configuration.md quotes for choosing the default.
+    rule = shapes.SecurityGroupRule(
+        security_group_rule_id="sgr-0123456789abcdef0",
+        group_id="sg-0123456789abcdef0",
+        group_owner_id="123456789012",
+        is_egress=False,
+        ip_protocol="tcp",
+        from_port=1024,
+        to_port=65535,
+        cidr_ipv4="203.0.113.0/24",
+        description="d" * 255,
+        tags=[shapes.Tag(key="Name", value="v" * 255)],
+    )
+    rules = shapes.DescribeSecurityGroupRulesResult(
+        security_group_rules=[rule] * 1000, next_token="t" * 100
+    )
+    assert len(codec.to_xml(rules, request_id="r")) < 1_000_000
+    permission = shapes.IpPermission(
+        ip_protocol="tcp",
+        from_port=1024,
+        to_port=65535,
+        ip_ranges=[shapes.IpRange(cidr_ip="203.0.113.0/24", description="d" * 255)],
+    )
+    group = shapes.SecurityGroup(
+        group_id="sg-0123456789abcdef0",
+        group_name="n" * 255,
+        description="d" * 255,
+        owner_id="123456789012",
+        vpc_id="vpc-0123456789abcdef0",
+        ip_permissions=[permission] * 60,
+        ip_permissions_egress=[permission] * 60,
+    )
+    page = codec.to_xml(shapes.DescribeSecurityGroupsResult(security_groups=[group] * 1000))
+    assert 50 * MiB < len(page) < 52 * MiB
+    assert len(page) < DEFAULT_MAX_RESPONSE_BYTES / 2
 
 
 # Runs in a process of its own, so its peak RSS is the client's alone.
