@@ -261,15 +261,16 @@ class EC2Client(SafeRevokes):
 
     def _deadlined(self, http: HttpRequest, call_ends: float | None) -> HttpRequest:
         """The request as one attempt sends it: with the nearer of its two deadlines."""
-        ends, setting = math.inf, ""
+        ends, setting, seconds = math.inf, "", 0.0
         if self._attempt_timeout is not None:
-            ends = time.monotonic() + self._attempt_timeout
-            setting = f"attempt_timeout={self._attempt_timeout:g}s"
+            seconds = self._attempt_timeout
+            ends, setting = time.monotonic() + seconds, "attempt_timeout"
         if call_ends is not None and call_ends <= ends:
-            ends, setting = call_ends, f"call_timeout={self._call_timeout:g}s"
+            assert self._call_timeout is not None
+            ends, setting, seconds = call_ends, "call_timeout", self._call_timeout
         if ends == math.inf:
             return http
-        deadline = Deadline(ends, setting)
+        deadline = Deadline(ends, setting, seconds)
         return HttpRequest(http.method, http.url, http.headers, http.body, http.operation, deadline)
 
     def _send(self, operation: str, http: HttpRequest) -> tuple[Any, str | None]:

@@ -33,8 +33,15 @@ class Deadline(NamedTuple):
     """When an attempt must be over (``time.monotonic()`` seconds), and which setting said so."""
 
     at: float
-    setting: str
-    """The client setting that set it, as the user wrote it: ``attempt_timeout=30s``."""
+    name: str
+    """The client setting that set it: ``attempt_timeout`` or ``call_timeout``."""
+    seconds: float
+    """That setting's value."""
+
+    @property
+    def setting(self) -> str:
+        """The setting as the user wrote it: ``attempt_timeout=30s``."""
+        return f"{self.name}={self.seconds:g}s"
 
 
 class Watch:
@@ -132,7 +139,8 @@ def _cut(conn: Any, watch: Watch) -> None:
 
 def _claim_for_this_thread(conn: Any) -> None:
     watch: Watch | None = getattr(_local, "watch", None)
-    if watch is not None:
+    # Already this attempt's and not expired: nothing to change, no lock needed.
+    if watch is not None and (watch.conn is not conn or watch.fired):
         _claim(conn, watch)
 
 
