@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import ssl
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -65,8 +66,9 @@ class Connection:
 class SlowServer:
     """The scripted server; a context manager."""
 
-    def __init__(self, *answers: Answer) -> None:
+    def __init__(self, *answers: Answer, tls: ssl.SSLContext | None = None) -> None:
         self._script: deque[Answer] = deque(answers or (Answer(),))
+        self._tls = tls
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._listener: socket.socket | None = None
@@ -79,7 +81,7 @@ class SlowServer:
     def url(self) -> str:
         assert self._listener is not None, "the slow server is not running"
         host, port = self._listener.getsockname()[:2]
-        return f"http://{host}:{port}"
+        return f"{'https' if self._tls else 'http'}://{host}:{port}"
 
     @property
     def requests(self) -> int:
@@ -145,6 +147,11 @@ class SlowServer:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         pending = b""
         try:
+            if self._tls is not None:
+                plain, sock = sock, self._tls.wrap_socket(sock, server_side=True)
+                with self._lock:
+                    self._open.discard(plain)
+                    self._open.add(sock)
             while not self._stopping.is_set():
                 request, pending = _read_request(sock, pending)
                 if request is None:

@@ -8,9 +8,12 @@ each connection, so each test sees both the typed error and what happened on the
 from __future__ import annotations
 
 import dataclasses
+import datetime
+import ipaddress
 import json
 import logging
 import os
+import ssl
 import subprocess
 import sys
 import threading
@@ -275,6 +278,65 @@ def test_a_trickled_body_on_a_session_of_your_own_is_cut_at_the_attempt_deadline
         with client:
             error, elapsed = timed_out(client)
     session.close()
+    assert_within_10_percent(elapsed, 2.0)
+    assert "attempt_timeout=2s" in str(error)
+
+
+@pytest.fixture(scope="module")
+def tls(tmp_path_factory: pytest.TempPathFactory) -> tuple[ssl.SSLContext, str]:
+    """A server context for 127.0.0.1 and the CA bundle that trusts it."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    folder = tmp_path_factory.mktemp("tls")
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    return context, str(cert_file)
+
+
+@pytest.mark.parametrize("answer", [SLOW_HEADERS, SLOW_BODY], ids=["headers", "body"])
+def test_a_trickled_answer_over_tls_is_cut_at_the_attempt_deadline(
+    tls: tuple[ssl.SSLContext, str], answer: Answer
+) -> None:
+    context, bundle = tls
+    with SlowServer(Answer(), answer, tls=context) as server:
+        client = client_for(
+            server.url, verify=bundle, timeout=1.0, attempt_timeout=2.0, max_attempts=1
+        )
+        with client:
+            # A first call that succeeds: the trickled answer comes on a kept connection.
+            assert client.describe_security_group_rules().security_group_rules == ()
+            error, elapsed = timed_out(client)
+        assert server.requests == 2
     assert_within_10_percent(elapsed, 2.0)
     assert "attempt_timeout=2s" in str(error)
 
