@@ -190,10 +190,14 @@ class RequestsTransport:
         limit = self.max_response_bytes
         try:
             declared = response.headers.get("Content-Length")
-            if declared is not None and declared.isdigit() and int(declared) > limit:
-                raise _too_large(response.status_code, where, operation, limit, declared)
+            step = _CHUNK
+            if declared is not None and declared.isdigit():
+                if int(declared) > limit:
+                    raise _too_large(response.status_code, where, operation, limit, declared)
+                # Each read allocates its whole size first: a small answer, a small read.
+                step = max(1, min(_CHUNK, int(declared)))
             chunks, size = [], 0
-            for chunk in response.iter_content(_CHUNK):
+            for chunk in response.iter_content(step):
                 size += len(chunk)
                 if size > limit:
                     raise _too_large(response.status_code, where, operation, limit, None)
