@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import importlib.metadata
 import logging
+import math
 import platform
 import threading
 import time
@@ -21,6 +22,7 @@ import requests
 
 from ec2revoke import _validate
 from ec2revoke._credentials import CredentialsProvider, FrozenCredentials
+from ec2revoke._deadline import Deadline
 from ec2revoke._endpoints import Endpoint, EndpointResolver
 from ec2revoke._errors import (
     ConfigurationError,
@@ -33,7 +35,13 @@ from ec2revoke._results import DryRunResult
 from ec2revoke._retry import DEFAULT_MAX_ATTEMPTS, RetryPolicy, RetryQuota, is_retryable
 from ec2revoke._safe import SafeRevokes
 from ec2revoke._signing import NoAuth, SigV4Auth
-from ec2revoke._transport import HttpRequest, RequestsTransport, Transport
+from ec2revoke._transport import (
+    DEFAULT_MAX_POOL_CONNECTIONS,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    HttpRequest,
+    RequestsTransport,
+    Transport,
+)
 from ec2revoke.codec import EC2, form_body
 
 log = logging.getLogger("ec2revoke")
@@ -51,6 +59,7 @@ _HEADERS = {
     "User-Agent": f"ec2revoke/{_version()} python/{platform.python_version()}",
 }
 _ENDPOINTS = EndpointResolver()
+DEFAULT_ATTEMPT_TIMEOUT = 120.0
 
 
 class _Unsigned:
@@ -112,11 +121,17 @@ class EC2Client(SafeRevokes):
     metadata, assumed roles). ``credentials`` may be any object with
     ``get_frozen_credentials()``, ``StaticCredentials(...)``, or ``UNSIGNED``.
     ``transport`` replaces the HTTP layer entirely, signing included, so ``credentials``,
-    ``session``, ``timeout``, ``verify`` and ``proxies`` are then not used.
+    ``session``, ``timeout``, ``verify``, ``proxies``, ``max_response_bytes`` and
+    ``max_pool_connections`` are then not used.
     ``max_attempts`` (default 3) or a ``retry_policy`` sets how often a call is tried.
+    ``timeout`` bounds each socket read; ``attempt_timeout`` (default 120 s) bounds a
+    whole attempt, headers and body, and ``call_timeout`` (default none) a whole call,
+    retries and their waits included. ``max_response_bytes`` (default 128 MiB) is the
+    largest answer read; ``max_pool_connections`` (default 32) the connections kept for
+    reuse, which should be at least the number of threads sharing the client.
     """
 
-    __slots__ = ("_retry", "_sleep", "endpoint", "transport")
+    __slots__ = ("_attempt_timeout", "_call_timeout", "_retry", "_sleep", "endpoint", "transport")
 
     def __init__(
         self,
@@ -135,7 +150,15 @@ class EC2Client(SafeRevokes):
         transport: Transport | None = None,
         retry_policy: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        attempt_timeout: float | None = DEFAULT_ATTEMPT_TIMEOUT,
+        call_timeout: float | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_pool_connections: int = DEFAULT_MAX_POOL_CONNECTIONS,
     ) -> None:
+        self._attempt_timeout = _seconds("attempt_timeout", attempt_timeout)
+        self._call_timeout = _seconds("call_timeout", call_timeout)
+        _count("max_response_bytes", max_response_bytes)
+        _count("max_pool_connections", max_pool_connections)
         botocore_session = None
         if region is None or (credentials is None and transport is None) or profile is not None:
             botocore_session = _botocore_session(profile)
@@ -162,6 +185,8 @@ class EC2Client(SafeRevokes):
                 read_timeout=read,
                 verify=verify,
                 proxies=proxies,
+                max_response_bytes=max_response_bytes,
+                max_pool_connections=max_pool_connections,
             )
         self.transport = transport
         if retry_policy is not None and max_attempts is not None:
@@ -236,13 +261,28 @@ class EC2Client(SafeRevokes):
     def _pause(self, seconds: float) -> None:
         self._sleep(seconds)
 
+    def _deadlined(self, http: HttpRequest, call_ends: float | None) -> HttpRequest:
+        """The request as one attempt sends it: with the nearer of its two deadlines."""
+        ends, setting, seconds = math.inf, "", 0.0
+        if self._attempt_timeout is not None:
+            seconds = self._attempt_timeout
+            ends, setting = time.monotonic() + seconds, "attempt_timeout"
+        if call_ends is not None and call_ends <= ends:
+            assert self._call_timeout is not None
+            ends, setting, seconds = call_ends, "call_timeout", self._call_timeout
+        if ends == math.inf:
+            return http
+        deadline = Deadline(ends, setting, seconds)
+        return HttpRequest(http.method, http.url, http.headers, http.body, http.operation, deadline)
+
     def _send(self, operation: str, http: HttpRequest) -> tuple[Any, str | None]:
         policy = self._retry
         attempt, held = 1, 0
+        call_ends = None if self._call_timeout is None else time.monotonic() + self._call_timeout
         while True:
             response = None
             try:
-                response = self.transport.send(http)
+                response = self.transport.send(self._deadlined(http, call_ends))
                 outcome = EC2.read_response(operation, response.status, response.body)
             except EC2Error as error:
                 error.attempts = attempt
@@ -258,6 +298,11 @@ class EC2Client(SafeRevokes):
                     log.debug("%s: retry quota used up; not retrying %s", operation, error.code)
                     raise
                 delay = policy.delay(attempt, error, None if response is None else response.headers)
+                if call_ends is not None and time.monotonic() + delay >= call_ends:
+                    # No retry may start, nor its wait end, past the call's deadline.
+                    policy.quota.release(held)
+                    log.debug("%s: call_timeout leaves no time to retry %s", operation, error.code)
+                    raise
                 log.debug(
                     "%s attempt %d failed (%s); retrying in %.2fs",
                     operation,
@@ -270,6 +315,26 @@ class EC2Client(SafeRevokes):
                 continue
             policy.quota.release(held or RetryQuota.SUCCESS_REFUND)
             return outcome
+
+
+def _seconds(name: str, value: Any) -> float | None:
+    if value is None:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise ConfigurationError(
+            f"{name} must be a number of seconds above 0, or None for no limit; got {value!r}"
+        )
+    return float(value)
+
+
+def _count(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigurationError(f"{name} must be a whole number, at least 1; got {value!r}")
 
 
 def _build(operation: str, request_type: type[Any], params: dict[str, Any]) -> Any:

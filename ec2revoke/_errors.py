@@ -9,7 +9,7 @@
     ├── TransportError              the request did not complete
     │   ├── ConnectionFailed        could not connect, or the connection broke
     │   │   └── TLSVerificationFailed   the endpoint's certificate was refused (not retried)
-    │   └── RequestTimeout          connect or read timed out
+    │   └── RequestTimeout          a connect, a read, an attempt or a call ran out of time
     └── ServiceError                EC2 answered with an error document
         ├── AuthError               AuthFailure, SignatureDoesNotMatch, UnauthorizedOperation...
         ├── NotFoundError           *.NotFound: InvalidPermission.NotFound, InvalidGroup.NotFound...
@@ -97,8 +97,15 @@ class ParamValidationError(EC2Error, ValueError):
         super().__init__(message, code="ParamValidation", operation=operation)
 
 
+RESPONSE_TOO_LARGE = "ResponseTooLarge"
+"""ResponseError's code for an answer over the client's ``max_response_bytes`` (not retried)."""
+
+
 class ResponseError(EC2Error):
-    """A response body that is not a readable EC2 answer (HTML, truncated, hostile...)."""
+    """A response body that is not a readable EC2 answer (HTML, truncated, hostile...).
+
+    ``code`` is ``ResponseTooLarge`` for an answer longer than ``max_response_bytes``.
+    """
 
     def __init__(
         self,
@@ -211,7 +218,10 @@ class TLSVerificationFailed(ConnectionFailed):
 
 
 class RequestTimeout(TransportError):
-    """Connecting or waiting for the response took longer than the configured timeout."""
+    """Connecting, a read, or the whole attempt or call took longer than its timeout.
+
+    The message names which: the read ``timeout``, ``attempt_timeout`` or ``call_timeout``.
+    """
 
     def __init__(self, message: str, *, operation: str | None = None) -> None:
         super().__init__(message, operation=operation, code="RequestTimeout")

@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from ec2revoke._errors import (
+    RESPONSE_TOO_LARGE,
     THROTTLING_CODES,
     ConfigurationError,
     EC2Error,
@@ -101,6 +102,9 @@ def is_retryable(error: EC2Error) -> bool:
     if isinstance(error, TransportError):
         return True
     if isinstance(error, ResponseError):
+        # One too large to read would be as large the next time.
+        if error.code == RESPONSE_TOO_LARGE:
+            return False
         # A body that is not EC2's (a proxy's page, nothing at all) does not change what
         # the status says; botocore's retry rules look at the status alone too.
         return error.status is not None and (

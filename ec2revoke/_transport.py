@@ -9,6 +9,7 @@ own transport instead of patching anything.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
@@ -17,7 +18,9 @@ import requests
 import requests.auth
 from requests.structures import CaseInsensitiveDict
 
-from ec2revoke._errors import TransportError
+from ec2revoke import _deadline
+from ec2revoke._deadline import Deadline
+from ec2revoke._errors import RESPONSE_TOO_LARGE, EC2Error, RequestTimeout, ResponseError
 from ec2revoke._failures import transport_failure
 from ec2revoke._redact import redact_url
 
@@ -25,6 +28,11 @@ log = logging.getLogger("ec2revoke.http")
 
 # Header values never logged: they are, or are derived from, secrets.
 _REDACTED_HEADERS = frozenset({"authorization", "x-amz-security-token"})
+
+DEFAULT_MAX_RESPONSE_BYTES = 128 * 1024 * 1024
+DEFAULT_MAX_POOL_CONNECTIONS = 32
+# Bodies are read this much at a time, counted against the limit as they come.
+_CHUNK = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +44,8 @@ class HttpRequest:
     headers: Mapping[str, str]
     body: bytes
     operation: str | None = None
+    deadline: Deadline | None = None
+    """When this attempt must be over; a transport should honour it (RequestsTransport does)."""
 
     def __repr__(self) -> str:
         # Tracebacks that show locals (Sentry, rich, --showlocals) print this.
@@ -87,10 +97,19 @@ class RequestsTransport:
         read_timeout: float | None = 60.0,
         verify: bool | str = True,
         proxies: Mapping[str, str] | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_pool_connections: int = DEFAULT_MAX_POOL_CONNECTIONS,
     ) -> None:
         self.auth = auth
         self._owns_session = session is None
-        self.session = session if session is not None else requests.Session()
+        if session is None:
+            # A user's session keeps its own adapters (pool size included), untouched.
+            session = requests.Session()
+            adapter = _deadline.DeadlineAdapter(pool_maxsize=max_pool_connections)
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
+        self.session = session
+        self.max_response_bytes = max_response_bytes
         self.timeout = (connect_timeout, read_timeout)
         self.verify = verify
         self.proxies = dict(proxies) if proxies else None
@@ -139,19 +158,44 @@ class RequestsTransport:
                 redacted(prepared.headers),
                 request.body[:2048],
             )
-        failure: TransportError | None = None
+        where = f"{request.operation or request.method} to {redact_url(request.url)}"
+        deadline, timeout, watch = request.deadline, self.timeout, None
+        if deadline is not None:
+            left = deadline.at - time.monotonic()
+            if left <= 0:
+                raise RequestTimeout(
+                    f"{where} not sent: its {deadline.setting} had run out",
+                    operation=request.operation,
+                )
+            # Each connect and read waits no longer than the attempt has left.
+            timeout = (_within(timeout[0], left), _within(timeout[1], left))
+            watch = _deadline.arm(deadline)
+        failure: EC2Error | None = None
         try:
-            response = adapter.send(prepared, timeout=self.timeout, verify=verify, proxies=proxies)
-            body = response.content
-        except requests.RequestException as e:
-            failure = transport_failure(
-                e,
-                method=request.method,
-                url=request.url,
-                operation=request.operation,
-                proxies=proxies,
-                timeout=self.timeout,
+            response = adapter.send(
+                prepared, stream=True, timeout=timeout, verify=verify, proxies=proxies
             )
+            if watch is not None:
+                watch.track(response)
+            body = self._read(response, where, request.operation)
+        except requests.RequestException as e:
+            if watch is not None and (watch.fired or time.monotonic() >= watch.deadline.at):
+                # A read timed out at the deadline, or the watchdog cut the connection.
+                failure = _expired(where, watch.deadline, request.operation)
+            else:
+                failure = transport_failure(
+                    e,
+                    method=request.method,
+                    url=request.url,
+                    operation=request.operation,
+                    proxies=proxies,
+                    timeout=timeout,
+                )
+        except ResponseError as e:  # too large to read
+            failure = e
+        finally:
+            if watch is not None:
+                _deadline.disarm(watch)
         if failure is not None:
             # Raised here, not in the except block, where it would keep requests'
             # exception as its __context__, and with it urllib3's frames, whose locals
@@ -164,7 +208,58 @@ class RequestsTransport:
             log.debug("HTTP %s body=%r", response.status_code, body[:2048])
         return HttpResponse(response.status_code, dict(response.headers), body)
 
+    def _read(self, response: requests.Response, where: str, operation: str | None) -> bytes:
+        """The whole body, refused (and its connection closed) past ``max_response_bytes``."""
+        limit = self.max_response_bytes
+        try:
+            declared = response.headers.get("Content-Length")
+            step = _CHUNK
+            if declared is not None and declared.isdigit():
+                if int(declared) > limit:
+                    raise _too_large(response.status_code, where, operation, limit, declared)
+                # Each read allocates its whole size first: a small answer, a small read.
+                step = max(1, min(_CHUNK, int(declared)))
+            chunks, size = [], 0
+            for chunk in response.iter_content(step):
+                size += len(chunk)
+                if size > limit:
+                    raise _too_large(response.status_code, where, operation, limit, None)
+                chunks.append(chunk)
+        except BaseException:
+            response.close()  # unread bytes left: the connection cannot be reused
+            raise
+        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        del chunks
+        return body
+
     def close(self) -> None:
         """Close the session if this transport created it."""
         if self._owns_session:
             self.session.close()
+
+
+def _within(timeout: float | None, left: float) -> float:
+    return left if timeout is None else min(timeout, left)
+
+
+def _expired(where: str, deadline: Deadline, operation: str | None) -> RequestTimeout:
+    return RequestTimeout(
+        f"{where} timed out: the answer had not fully arrived when its {deadline.setting} ran "
+        "out; EC2 may or may not have acted on it",
+        operation=operation,
+    )
+
+
+def _too_large(
+    status: int, where: str, operation: str | None, limit: int, declared: str | None
+) -> ResponseError:
+    size = f"its Content-Length is {int(declared):,} bytes" if declared else "it went on past that"
+    return ResponseError(
+        f"HTTP {status} answer to {where} refused: the client reads at most {limit:,} bytes "
+        f"of an answer and {size}. No EC2 answer is that large; if this endpoint's are, "
+        "raise EC2Client(max_response_bytes=...), or ask for fewer items per page "
+        "(MaxResults)",
+        status=status,
+        operation=operation,
+        code=RESPONSE_TOO_LARGE,
+    )

@@ -27,9 +27,6 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-import requests
-import requests.adapters
-
 from ec2revoke import shapes
 from ec2revoke._client import EC2Client
 from ec2revoke._errors import ConfigurationError, EC2Error
@@ -127,7 +124,7 @@ class FleetRunner:
         self._lane_failures: list[tuple[str, str, str]] = []
         self._found: set[str] = set()
         self._skipped = 0
-        self._clients: list[tuple[EC2Client, requests.Session]] = []
+        self._clients: list[EC2Client] = []
         self._journal: Journal | None = None
         self._state = JournalState()
         self._size = 1
@@ -191,9 +188,8 @@ class FleetRunner:
                 raise FleetInterrupted(summary)
             return summary
         finally:
-            for client, session in self._clients:
+            for client in self._clients:
                 client.close()
-                session.close()
             if self._journal is not None:
                 self._journal.close()
 
@@ -247,15 +243,12 @@ class FleetRunner:
 
     def _client(self, account: ResolvedAccount, region: str) -> EC2Client:
         cfg = self.config
-        session = requests.Session()
-        adapter = requests.adapters.HTTPAdapter(pool_maxsize=self._size)
-        session.mount("https://", adapter)
-        session.mount("http://", adapter)
         client = EC2Client(
             region,
             endpoint_for(cfg.endpoint_url, region),
             credentials=account.credentials,
-            session=session,
+            # Every worker may be in this lane: one kept connection each.
+            max_pool_connections=self._size,
             timeout=cfg.timeout,
             verify=cfg.verify,
             retry_policy=RetryPolicy(max_attempts=cfg.max_attempts),
@@ -268,7 +261,7 @@ class FleetRunner:
             stats=self.stats,
         )
         with self._lock:
-            self._clients.append((client, session))
+            self._clients.append(client)
         return client
 
     # -- the jobs --------------------------------------------------------------------
