@@ -1,7 +1,7 @@
 """Render a service model as Python: frozen dataclasses plus wire tables.
 
 The output is data only. ``shapes.py`` holds one dataclass per structure;
-``wire.py`` describes every shape with the records of ``ec2revoke._schema`` and
+``wire.py`` describes every shape with the records of ``ec2revoke._wire.schema`` and
 lists the operations. All protocol behaviour lives in the hand-written codecs.
 """
 
@@ -122,7 +122,7 @@ class _Renderer:
             stdlib.append(f"from collections.abc import {', '.join(abc)}")
         stdlib.append("from dataclasses import dataclass")
         ours = (
-            ["from ec2revoke._schema import freeze_sequences", ""]
+            ["from ec2revoke._wire.schema import freeze_sequences", ""]
             if "freeze_sequences(" in body
             else []
         )
@@ -222,7 +222,7 @@ class _Renderer:
                 header(version),
                 '"""Wire tables: how every shape and operation of the service is named on the wire."""',
                 "",
-                "from ec2revoke._schema import " + imports,
+                "from ec2revoke._wire.schema import " + imports,
                 "",
                 "from . import shapes",
                 "",

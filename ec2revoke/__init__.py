@@ -9,7 +9,6 @@ PYTEST_DONT_REWRITE
 
 from ec2revoke import codec, shapes
 from ec2revoke._client import UNSIGNED, EC2Client
-from ec2revoke._credentials import StaticCredentials
 from ec2revoke._errors import (
     AuthError,
     AuthFailure,
@@ -41,11 +40,12 @@ from ec2revoke._errors import (
     TransportError,
     UnauthorizedOperation,
 )
-from ec2revoke._ports_peers import Peer, Port
-from ec2revoke._report import FoundRule, Prediction, RevokedRule, RevokeReport
+from ec2revoke._http.credentials import StaticCredentials
+from ec2revoke._http.transport import HttpRequest, HttpResponse, RequestsTransport, Transport
 from ec2revoke._results import DryRunResult
-from ec2revoke._rule import Rule
-from ec2revoke._transport import HttpRequest, HttpResponse, RequestsTransport, Transport
+from ec2revoke._revoke.report import FoundRule, Prediction, RevokedRule, RevokeReport
+from ec2revoke._rules.ports_peers import Peer, Port
+from ec2revoke._rules.rule import Rule
 
 __all__ = [
     "UNSIGNED",

@@ -20,28 +20,28 @@ from typing import Any
 
 import requests
 
-from ec2revoke import _validate
-from ec2revoke._credentials import CredentialsProvider, FrozenCredentials
-from ec2revoke._deadline import Deadline
-from ec2revoke._endpoints import Endpoint, EndpointResolver
 from ec2revoke._errors import (
     ConfigurationError,
     DryRunOperation,
     EC2Error,
     ParamValidationError,
 )
-from ec2revoke._redact import redact_url
-from ec2revoke._results import DryRunResult
-from ec2revoke._retry import DEFAULT_MAX_ATTEMPTS, RetryPolicy, RetryQuota, is_retryable
-from ec2revoke._safe import SafeRevokes
-from ec2revoke._signing import NoAuth, SigV4Auth
-from ec2revoke._transport import (
+from ec2revoke._http.credentials import CredentialsProvider, FrozenCredentials
+from ec2revoke._http.deadline import Deadline
+from ec2revoke._http.endpoints import Endpoint, EndpointResolver
+from ec2revoke._http.redact import redact_url
+from ec2revoke._http.retry import DEFAULT_MAX_ATTEMPTS, RetryPolicy, RetryQuota, is_retryable
+from ec2revoke._http.signing import NoAuth, SigV4Auth
+from ec2revoke._http.transport import (
     DEFAULT_MAX_POOL_CONNECTIONS,
     DEFAULT_MAX_RESPONSE_BYTES,
     HttpRequest,
     RequestsTransport,
     Transport,
 )
+from ec2revoke._results import DryRunResult
+from ec2revoke._revoke.safe import SafeRevokes
+from ec2revoke._wire import validate
 from ec2revoke.codec import EC2, form_body
 
 log = logging.getLogger("ec2revoke")
@@ -251,7 +251,7 @@ class EC2Client(SafeRevokes):
         """Check, send and parse one request: (result, request id), or a DryRunResult."""
         # Types first (the codec names the path of a wrong value), then the documented rules.
         pairs = EC2.to_query(request, operation=operation)
-        _validate.validate(operation, request)
+        validate.validate(operation, request)
         http = HttpRequest("POST", self.endpoint.url + "/", _HEADERS, form_body(pairs), operation)
         try:
             return self._send(operation, http)

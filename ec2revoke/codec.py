@@ -9,15 +9,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
-from ec2revoke._compile import describe
 from ec2revoke._errors import ParamValidationError
 from ec2revoke._generated.wire import SERVICE
-from ec2revoke._json import DictDecoder, DictEncoder
-from ec2revoke._query import QueryDecoder, QueryEncoder, form_body
-from ec2revoke._schema import Service
-from ec2revoke._xml_decode import ResponseDecoder
-from ec2revoke._xml_encode import XmlEncoder
-from ec2revoke._xml_encode import error_xml as _error_xml
+from ec2revoke._wire.compiler import describe
+from ec2revoke._wire.dict_form import DictDecoder, DictEncoder
+from ec2revoke._wire.query import QueryDecoder, QueryEncoder, form_body
+from ec2revoke._wire.schema import Service
+from ec2revoke._wire.xml_decode import ResponseDecoder
+from ec2revoke._wire.xml_encode import XmlEncoder
+from ec2revoke._wire.xml_encode import error_xml as _error_xml
 
 __all__ = [
     "Codec",

@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ec2revoke._xml_encode import error_xml
+from ec2revoke._wire.xml_encode import error_xml
 
 # A handler waits at most this long for the next request on a kept-alive connection.
 _IDLE_TIMEOUT = 5.0

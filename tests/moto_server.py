@@ -25,7 +25,7 @@ from types import TracebackType
 from typing import IO, Any
 
 from ec2revoke import StaticCredentials
-from ec2revoke._embedded import free_port
+from ec2revoke.testing._embedded import free_port
 
 __all__ = [
     "SETUP_CALLS",

@@ -17,8 +17,8 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from ec2revoke import EC2Client, EC2Error, Rule, shapes
-from ec2revoke._report import RevokeReport
-from ec2revoke._rule import merge
+from ec2revoke._revoke.report import RevokeReport
+from ec2revoke._rules.rule import merge
 from tests.moto_server import MotoEC2
 
 # (direction, protocol, from port, to port, peer): one rule as DescribeSecurityGroups

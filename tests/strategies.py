@@ -12,7 +12,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from ec2revoke._schema import (
+from ec2revoke._wire.schema import (
     BLOB,
     BOOLEAN,
     DOUBLE,

@@ -44,14 +44,14 @@ INGRESS = "revoke-security-group-ingress"
 
 @pytest.mark.parametrize("text", ["0", "22", "-1", "65535", "007", "-0"])
 def test_ascii_decimal_text_is_a_number(text: str) -> None:
-    from ec2revoke._scalars import parse_int
+    from ec2revoke._wire.scalars import parse_int
 
     assert parse_int(text) == int(text)
 
 
 @pytest.mark.parametrize("text", NOT_ASCII_NUMBERS)
 def test_anything_else_is_not(text: str) -> None:
-    from ec2revoke._scalars import parse_int
+    from ec2revoke._wire.scalars import parse_int
 
     with pytest.raises(ValueError, match="ASCII digits"):
         parse_int(text)

@@ -22,8 +22,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ec2revoke import Peer, Port, Rule, codec, shapes
-from ec2revoke._rule import merge
-from ec2revoke._validate import validate
+from ec2revoke._rules.rule import merge
+from ec2revoke._wire.validate import validate
 
 EC2_MODEL = botocore.session.get_session().get_service_model("ec2")
 PROPERTY = settings(max_examples=200, deadline=None)

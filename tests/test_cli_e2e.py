@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from ec2revoke import EC2Client, Rule, StaticCredentials
-from ec2revoke._rule import merge
+from ec2revoke._rules.rule import merge
 from ec2revoke.cli._main import run
 from tests.moto_server import MotoEC2
 

@@ -31,9 +31,9 @@ import responses
 from botocore.utils import ArgumentGenerator
 
 from ec2revoke import codec, shapes
-from ec2revoke._embedded import free_port
 from ec2revoke.cli._main import run
 from ec2revoke.testing import ANY, Stubber
+from ec2revoke.testing._embedded import free_port
 
 INGRESS = "revoke-security-group-ingress"
 EGRESS = "revoke-security-group-egress"

@@ -38,8 +38,8 @@ from ec2revoke import (
     codec,
     shapes,
 )
-from ec2revoke._retry import RetryPolicy, RetryQuota
-from ec2revoke._xml_encode import error_xml
+from ec2revoke._http.retry import RetryPolicy, RetryQuota
+from ec2revoke._wire.xml_encode import error_xml
 from tests.fault_server import Action, FaultServer, Received, Reply
 
 OPERATION = "RevokeSecurityGroupIngress"

@@ -17,7 +17,7 @@ from codegen.render import render
 from codegen.slicer import load_installed_model, slice_model
 from ec2revoke import ParamValidationError, shapes
 from ec2revoke._generated.wire import SERVICE
-from ec2revoke._schema import Structure
+from ec2revoke._wire.schema import Structure
 
 
 def test_check_passes_on_the_committed_output() -> None:

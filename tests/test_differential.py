@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 
 from ec2revoke import ParamValidationError, ServiceError, codec, shapes
 from ec2revoke._generated.wire import SERVICE
-from ec2revoke._schema import ListShape, MapShape, Service, Structure
-from ec2revoke._xml_encode import error_xml
+from ec2revoke._wire.schema import ListShape, MapShape, Service, Structure
+from ec2revoke._wire.xml_encode import error_xml
 from tests.strategies import ShapeStrategies, stripped_xml_text, xml_text
 
 OPERATIONS = sorted(SERVICE.operations)

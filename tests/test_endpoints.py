@@ -22,7 +22,7 @@ from botocore.exceptions import BotoCoreError
 from botocore.loaders import Loader
 
 from ec2revoke import ConfigurationError, EC2Client, StaticCredentials
-from ec2revoke._endpoints import Endpoint, EndpointResolver
+from ec2revoke._http.endpoints import Endpoint, EndpointResolver
 
 PARTITIONS: list[dict[str, Any]] = Loader().load_data("partitions")["partitions"]
 KNOWN_REGIONS = [region for p in PARTITIONS for region in p["regions"]]

@@ -52,8 +52,8 @@ from ec2revoke import (
     codec,
 )
 from ec2revoke._errors import error_class, service_error
-from ec2revoke._retry import is_throttling
-from ec2revoke._xml_encode import error_xml
+from ec2revoke._http.retry import is_throttling
+from ec2revoke._wire.xml_encode import error_xml
 
 OP = "RevokeSecurityGroupIngress"
 REQUEST_ID = "59dbff89-35bd-4eac-99ed-be587EXAMPLE"

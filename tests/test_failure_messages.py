@@ -25,7 +25,7 @@ from ec2revoke import (
     codec,
     shapes,
 )
-from ec2revoke._retry import RetryPolicy
+from ec2revoke._http.retry import RetryPolicy
 from tests.fault_server import FaultServer, Reply
 from tests.tls_server import TLSServer
 

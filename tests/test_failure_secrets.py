@@ -30,7 +30,7 @@ from ec2revoke import (
     StaticCredentials,
     TransportError,
 )
-from ec2revoke._retry import RetryPolicy
+from ec2revoke._http.retry import RetryPolicy
 from tests.fault_server import FaultServer, Reply
 
 # Distinctive, so a match cannot be a coincidence; never bound to a local variable in a

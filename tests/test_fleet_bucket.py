@@ -9,8 +9,8 @@ import time
 import pytest
 
 from ec2revoke import ConfigurationError
-from ec2revoke._transport import HttpRequest, HttpResponse
-from ec2revoke._xml_encode import error_xml
+from ec2revoke._http.transport import HttpRequest, HttpResponse
+from ec2revoke._wire.xml_encode import error_xml
 from ec2revoke.fleet import BucketSet, Limit, PacedTransport, RateLimits, TokenBucket
 
 

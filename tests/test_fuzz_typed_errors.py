@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 
 from ec2revoke import EC2Error, Rule, codec, shapes
 from ec2revoke._generated.wire import SERVICE
-from ec2revoke._schema import ListShape, Structure
+from ec2revoke._wire.schema import ListShape, Structure
 from ec2revoke.cli._main import run
 from ec2revoke.cli._options import EGRESS, INGRESS, build_parser
 

@@ -26,7 +26,7 @@ from ec2revoke import (
     codec,
     shapes,
 )
-from ec2revoke._transport import DEFAULT_MAX_RESPONSE_BYTES
+from ec2revoke._http.transport import DEFAULT_MAX_RESPONSE_BYTES
 from tests.slow_server import Answer, SlowServer, ok_body
 
 OPERATION = "DescribeSecurityGroupRules"

@@ -17,7 +17,7 @@ import pytest
 import responses
 
 from ec2revoke import EC2Client, ResponseError, StaticCredentials
-from ec2revoke._pages import MAX_PAGES
+from ec2revoke._revoke.pages import MAX_PAGES
 from ec2revoke.fleet import discover_groups
 
 URL = "https://ec2.us-east-1.amazonaws.com/"
@@ -128,7 +128,7 @@ def test_revoke_matching_revokes_nothing_when_the_pages_do_not_end(
 
 
 def test_pages_are_bounded_even_when_every_token_is_new() -> None:
-    from ec2revoke._pages import pages
+    from ec2revoke._revoke.pages import pages
 
     class Page:
         def __init__(self, token: str) -> None:

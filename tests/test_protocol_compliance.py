@@ -31,7 +31,7 @@ import pytest
 
 from codegen.render import render
 from ec2revoke import ParamValidationError, ServiceError
-from ec2revoke._schema import Service, Structure
+from ec2revoke._wire.schema import Service, Structure
 from ec2revoke.codec import Codec, form_body, to_query
 
 VENDOR = Path(__file__).parent / "vendor" / "botocore_protocols"

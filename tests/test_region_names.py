@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ec2revoke import ConfigurationError, EC2Client, StaticCredentials
-from ec2revoke._signing import SigV4Auth
+from ec2revoke._http.signing import SigV4Auth
 from ec2revoke.cli._main import run
 from ec2revoke.fleet import expand_regions
 

@@ -56,7 +56,7 @@ from ec2revoke import (
     UnauthorizedOperation,
 )
 from ec2revoke._errors import THROTTLING_CODES, ServiceError, TransportError, service_error
-from ec2revoke._retry import (
+from ec2revoke._http.retry import (
     MAX_BACKOFF,
     OTHER_SCALE,
     RETRY_AFTER_MAX_EXTRA,

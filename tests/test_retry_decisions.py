@@ -28,7 +28,7 @@ from ec2revoke import (
     codec,
     shapes,
 )
-from ec2revoke._retry import OTHER_SCALE, THROTTLING_SCALE, RetryPolicy, RetryQuota
+from ec2revoke._http.retry import OTHER_SCALE, THROTTLING_SCALE, RetryPolicy, RetryQuota
 from tests.fault_server import FaultServer, Reply
 from tests.tls_server import TLSServer
 

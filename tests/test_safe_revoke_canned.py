@@ -22,7 +22,7 @@ from ec2revoke import (
     shapes,
 )
 from ec2revoke._errors import RevokeIncomplete, RevokeNotVerified
-from ec2revoke._report import FoundRule, RevokedRule, RevokeReport
+from ec2revoke._revoke.report import FoundRule, RevokedRule, RevokeReport
 from ec2revoke.testing import ANY, Stubber
 from tests.safe_canned import (
     ACCOUNT,

@@ -24,8 +24,8 @@ from ec2revoke import (
     NotFoundError,
     Rule,
 )
-from ec2revoke._report import RevokedRule
-from ec2revoke._rule import merge
+from ec2revoke._revoke.report import RevokedRule
+from ec2revoke._rules.rule import merge
 from tests.safe_wired import (
     ALL_ANY6,
     ALL_TCP_ANY4,

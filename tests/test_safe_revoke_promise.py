@@ -32,7 +32,7 @@ from ec2revoke import (
     shapes,
 )
 from ec2revoke._errors import RevokeIncomplete, RevokeNotVerified
-from ec2revoke._report import RevokedRule
+from ec2revoke._revoke.report import RevokedRule
 from ec2revoke.cli._main import run
 from ec2revoke.fleet import RevokeMatching, RevokeRules
 from ec2revoke.testing import ANY, Stubber
@@ -315,7 +315,7 @@ def test_the_same_rule_given_twice_is_one_rule_sent_and_reported_once(
 def test_dry_run_in_the_default_vpc_predicts_unknown_ip_permissions(
     client: EC2Client, stubber: Stubber
 ) -> None:
-    from ec2revoke._report import Prediction
+    from ec2revoke._revoke.report import Prediction
 
     stubber.add_response(READ, rules_page(listed("sgr-0aaaaaaaaaaaaaaaa", SSH_ANY4)), READ_RULES)
     stubber.add_response(GROUPS, group_answer(DEFAULT_VPC), ASK_GROUP)
@@ -340,7 +340,7 @@ def test_dry_run_in_the_default_vpc_predicts_unknown_ip_permissions(
 def test_dry_run_in_a_non_default_vpc_predicts_that_nothing_goes(
     client: EC2Client, stubber: Stubber
 ) -> None:
-    from ec2revoke._report import Prediction
+    from ec2revoke._revoke.report import Prediction
 
     stubber.add_response(READ, rules_page(listed("sgr-0aaaaaaaaaaaaaaaa", SSH_ANY4)), READ_RULES)
     stubber.add_response(GROUPS, group_answer(OTHER_VPC), ASK_GROUP)
@@ -457,7 +457,7 @@ def test_invalid_permission_not_found_names_the_absent_rules_and_says_nothing_we
 
 
 def test_verify_backs_off_exponentially_with_jitter_up_to_its_deadline() -> None:
-    from ec2revoke._verify import VERIFY_TIMEOUT, verify_delays
+    from ec2revoke._revoke.verify import VERIFY_TIMEOUT, verify_delays
 
     for seed in range(50):
         delays = list(verify_delays(VERIFY_TIMEOUT, random.Random(seed).random))

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ec2revoke import EC2Error, ParamValidationError, Port, Rule
-from ec2revoke._rule import identity, merge
+from ec2revoke._rules.rule import identity, merge
 from tests.safe_wired import Wired, key, snapshot
 
 PORTS = [

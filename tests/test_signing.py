@@ -22,9 +22,9 @@ from botocore.utils import percent_encode, percent_encode_sequence
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ec2revoke._credentials import StaticCredentials
 from ec2revoke._errors import ConfigurationError, ParamValidationError
-from ec2revoke._signing import (
+from ec2revoke._http.credentials import StaticCredentials
+from ec2revoke._http.signing import (
     _KEY_CACHE,
     NoAuth,
     SigV4Auth,

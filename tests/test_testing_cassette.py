@@ -29,7 +29,6 @@ from ec2revoke import (
     codec,
     shapes,
 )
-from ec2revoke._embedded import free_port
 from ec2revoke.testing import (
     Cassette,
     EmbeddedEndpoint,
@@ -40,6 +39,7 @@ from ec2revoke.testing import (
     record,
     replay,
 )
+from ec2revoke.testing._embedded import free_port
 
 # Distinctive values, so finding any of them in a cassette cannot be a coincidence.
 ACCESS_KEY = "AKIDCASSETTEEXAMPLE7"

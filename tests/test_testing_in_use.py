@@ -18,7 +18,7 @@ from ec2revoke import (
     Rule,
     shapes,
 )
-from ec2revoke._report import RevokedRule
+from ec2revoke._revoke.report import RevokedRule
 from ec2revoke.testing import ANY, Stubber
 
 GROUP = "sg-0123456789abcdef0"

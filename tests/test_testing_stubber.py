@@ -26,9 +26,8 @@ from ec2revoke import (
     UnauthorizedOperation,
     shapes,
 )
-from ec2revoke._embedded import free_port
-from ec2revoke._retry import DEFAULT_MAX_ATTEMPTS
-from ec2revoke._rule import merge
+from ec2revoke._http.retry import DEFAULT_MAX_ATTEMPTS
+from ec2revoke._rules.rule import merge
 from ec2revoke.testing import (
     ANY,
     StubAssertionError,
@@ -36,6 +35,7 @@ from ec2revoke.testing import (
     StubResponseError,
     UnstubbedRequestError,
 )
+from ec2revoke.testing._embedded import free_port
 
 GROUP = "sg-0123456789abcdef0"
 SSH_ANY4 = Rule.tcp(22).from_any_ipv4()

@@ -36,7 +36,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from ec2revoke import codec
-from ec2revoke._xml_encode import error_xml
+from ec2revoke._wire.xml_encode import error_xml
 from tests.throttling_state import DEFAULT_ACCOUNT, EC2Fault, FakeEC2, Group, SgRule
 
 __all__ = ["DEFAULT_ACCOUNT", "EC2Fault", "Group", "SgRule", "ThrottlingServer"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ec2revoke._schema import freeze_sequences
+from ec2revoke._wire.schema import freeze_sequences
 
 __all__ = [
     "AccountAttribute",

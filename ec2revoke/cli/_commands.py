@@ -9,9 +9,9 @@ from typing import Any, TextIO
 
 from ec2revoke import Rule, codec, shapes
 from ec2revoke._errors import EC2Error, ParamValidationError, ResponseError, TransportError
-from ec2revoke._report import Direction, FoundRule, Prediction, RevokeReport
 from ec2revoke._results import DryRunResult
-from ec2revoke._validate import validate
+from ec2revoke._revoke.report import Direction, FoundRule, Prediction, RevokeReport
+from ec2revoke._wire.validate import validate
 from ec2revoke.cli import _output, _skeleton
 from ec2revoke.cli._config import Settings
 from ec2revoke.cli._exits import EXIT_INCOMPLETE, EXIT_SERVICE

@@ -21,10 +21,10 @@ from typing import TextIO
 from urllib.parse import parse_qsl
 
 from ec2revoke import EC2Client, RevokeIncomplete, Rule, codec, shapes
-from ec2revoke._embedded import CREDENTIALS, REGION, EmbeddedEC2
-from ec2revoke._report import RevokedRule
-from ec2revoke._rule import merge
-from ec2revoke._transport import HttpRequest, HttpResponse
+from ec2revoke._http.transport import HttpRequest, HttpResponse
+from ec2revoke._revoke.report import RevokedRule
+from ec2revoke._rules.rule import merge
+from ec2revoke.testing._embedded import CREDENTIALS, REGION, EmbeddedEC2
 
 OFFICE = "203.0.113.0/24"
 OLD_OFFICE = "198.51.100.0/24"

@@ -16,7 +16,7 @@ from ec2revoke.cli._patterns import pattern_peers, pattern_port
 
 if TYPE_CHECKING:
     from ec2revoke import shapes
-    from ec2revoke._report import Direction
+    from ec2revoke._revoke.report import Direction
     from ec2revoke.fleet import Account, Action, FleetConfig, Outcome
 
 FLEET = "fleet"
@@ -131,7 +131,7 @@ def _positive(text: str) -> int:
 
 
 def _action(args: argparse.Namespace) -> Action:
-    from ec2revoke._rule import Rule
+    from ec2revoke._rules.rule import Rule
     from ec2revoke.fleet import RevokeMatching, RevokeRuleIds, RevokeRules
 
     direction: Direction = "egress" if args.egress else "ingress"

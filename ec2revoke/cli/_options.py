@@ -12,9 +12,9 @@ from __future__ import annotations
 import argparse
 from typing import Any, NoReturn
 
-from ec2revoke import _scalars
-from ec2revoke._schema import ListShape
-from ec2revoke._verify import VERIFY_TIMEOUT
+from ec2revoke._revoke.verify import VERIFY_TIMEOUT
+from ec2revoke._wire import scalars
+from ec2revoke._wire.schema import ListShape
 from ec2revoke.cli._output import FORMATS
 from ec2revoke.cli._params import model_options
 
@@ -158,7 +158,7 @@ def add_globals(parser: argparse.ArgumentParser, *, top: bool) -> None:
 
 def _seconds(text: str) -> int:
     try:
-        value = _scalars.parse_int(text)
+        value = scalars.parse_int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected whole seconds, got {text!r}") from None
     if value < 0:

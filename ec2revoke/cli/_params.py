@@ -17,10 +17,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ec2revoke import _scalars, codec
+from ec2revoke import codec
 from ec2revoke._errors import ParamValidationError
 from ec2revoke._generated.wire import SERVICE
-from ec2revoke._schema import ListShape, Member, Scalar, ShapeSpec, Structure
+from ec2revoke._wire import scalars
+from ec2revoke._wire.schema import ListShape, Member, Scalar, ShapeSpec, Structure
 from ec2revoke.cli import _shorthand
 
 # Flat request members the AWS CLI keeps but does not document (--protocol and
@@ -130,7 +131,7 @@ def type_shorthand(value: Any, shape: ShapeSpec) -> Any:
         return value
     if isinstance(shape, Scalar):
         if shape.kind in ("integer", "long"):
-            return _scalars.parse_int(value)
+            return scalars.parse_int(value)
         if shape.kind in ("float", "double"):
             return float(value)
         if shape.kind == "boolean" and value.lower() in ("true", "false"):
@@ -158,7 +159,7 @@ def unpack(option: ModelOption, value: str | bytes | list[str]) -> Any:
     if isinstance(shape, Scalar):
         if shape.kind in ("integer", "long"):
             try:
-                return _scalars.parse_int(value)  # type: ignore[arg-type]
+                return scalars.parse_int(value)  # type: ignore[arg-type]
             except (TypeError, ValueError):
                 raise ParamError(name, f"expected an integer, got {value!r}") from None
         return value
@@ -201,7 +202,7 @@ def _typed_shorthand(items: Sequence[str], shape: ListShape, option: str) -> Any
 
 def _protocol(value: str) -> str:
     try:
-        number: int | None = _scalars.parse_int(value)
+        number: int | None = scalars.parse_int(value)
     except ValueError:
         number = None
     if number is not None and (0 <= number <= 255 or number == -1):
@@ -223,8 +224,8 @@ def port_range(value: str, option: str = "--port") -> tuple[int, int]:
             return -1, -1
         if "-" in value:
             low, high = value.split("-", 1)
-            return _scalars.parse_int(low), _scalars.parse_int(high)
-        number = _scalars.parse_int(value)
+            return scalars.parse_int(low), scalars.parse_int(high)
+        number = scalars.parse_int(value)
         return number, number
     except ValueError:
         raise ParamError(
@@ -259,7 +260,7 @@ def flat_permission(values: Mapping[str, str]) -> dict[str, Any]:
 
 def check_flat(values: Mapping[str, str], permission: Mapping[str, Any]) -> None:
     """What the AWS CLI would send on to EC2 to refuse, refused here with the option named."""
-    from ec2revoke._validate import check_cidr, check_ports
+    from ec2revoke._wire.validate import check_cidr, check_ports
 
     if "IpProtocol" not in permission:
         first = next(iter(values))

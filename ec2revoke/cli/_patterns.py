@@ -6,8 +6,8 @@ from __future__ import annotations
 import argparse
 
 from ec2revoke._errors import ParamValidationError
-from ec2revoke._ports_peers import Peer, Port
-from ec2revoke._validate import protocol_number
+from ec2revoke._rules.ports_peers import Peer, Port
+from ec2revoke._wire.validate import protocol_number
 from ec2revoke.cli._params import ParamError, port_range
 
 

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from ec2revoke._generated.wire import SERVICE
-from ec2revoke._schema import ListShape, MapShape, Scalar, Structure
+from ec2revoke._wire.schema import ListShape, MapShape, Scalar, Structure
 
 _PLACEHOLDERS: dict[str, Any] = {
     "integer": 0,

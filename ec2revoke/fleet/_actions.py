@@ -16,13 +16,13 @@ from typing import Any, Protocol
 
 from ec2revoke import codec, shapes
 from ec2revoke._client import EC2Client
-from ec2revoke._direction import pattern_direction
 from ec2revoke._errors import (
     ConfigurationError,
     InvalidSecurityGroupRuleIdNotFound,
 )
-from ec2revoke._report import Direction, FoundRule, RevokeReport
-from ec2revoke._rule import Rule
+from ec2revoke._revoke.direction import pattern_direction
+from ec2revoke._revoke.report import Direction, FoundRule, RevokeReport
+from ec2revoke._rules.rule import Rule
 
 
 @dataclass(frozen=True, slots=True)

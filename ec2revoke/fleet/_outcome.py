@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ec2revoke._report import RevokedRule, RevokeReport
-from ec2revoke._rule import Rule
+from ec2revoke._revoke.report import RevokedRule, RevokeReport
+from ec2revoke._rules.rule import Rule
 from ec2revoke.fleet._actions import Plan
 from ec2revoke.fleet._targets import Target
 

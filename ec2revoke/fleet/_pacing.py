@@ -15,8 +15,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from ec2revoke._errors import EC2Error
-from ec2revoke._retry import is_throttling
-from ec2revoke._transport import HttpRequest, HttpResponse, Transport
+from ec2revoke._http.retry import is_throttling
+from ec2revoke._http.transport import HttpRequest, HttpResponse, Transport
 from ec2revoke.codec import EC2
 from ec2revoke.fleet._bucket import BucketSet
 

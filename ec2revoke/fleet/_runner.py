@@ -30,7 +30,7 @@ from typing import Any
 from ec2revoke import shapes
 from ec2revoke._client import EC2Client
 from ec2revoke._errors import ConfigurationError, EC2Error
-from ec2revoke._retry import RetryPolicy
+from ec2revoke._http.retry import RetryPolicy
 from ec2revoke.fleet._actions import Action, Plan
 from ec2revoke.fleet._bucket import BucketSet, RateLimits
 from ec2revoke.fleet._journal import VERSION, Journal, JournalError, JournalState

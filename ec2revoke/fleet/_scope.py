@@ -15,8 +15,8 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from ec2revoke import shapes
-from ec2revoke._endpoints import EndpointResolver
 from ec2revoke._errors import EC2Error
+from ec2revoke._http.endpoints import EndpointResolver
 from ec2revoke.fleet._journal import VERSION, JournalError
 from ec2revoke.fleet._targets import Account, endpoint_for
 

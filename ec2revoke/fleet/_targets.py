@@ -16,10 +16,10 @@ from typing import Any
 
 from ec2revoke import shapes
 from ec2revoke._client import EC2Client, _botocore_session
-from ec2revoke._credentials import CredentialsProvider
-from ec2revoke._endpoints import checked_region
 from ec2revoke._errors import ConfigurationError, EC2Error
-from ec2revoke._pages import pages
+from ec2revoke._http.credentials import CredentialsProvider
+from ec2revoke._http.endpoints import checked_region
+from ec2revoke._revoke.pages import pages
 
 ALL = "all"
 _ROLE_ARN = re.compile(r"^arn:[\w-]+:iam::(\d{12}):role/.+$")

@@ -40,10 +40,11 @@ import requests.adapters
 import responses
 import yaml
 
-from ec2revoke import _scalars, codec
-from ec2revoke._compile import describe
+from ec2revoke import codec
 from ec2revoke._errors import ConfigurationError, EC2Error, ParamValidationError
 from ec2revoke._generated.wire import SERVICE
+from ec2revoke._wire import scalars
+from ec2revoke._wire.compiler import describe
 from ec2revoke.testing._match import exactly
 from ec2revoke.testing._script import (
     XML,
@@ -181,7 +182,7 @@ def _status(value: Any) -> int:
     if type(value) is int:
         return value
     try:
-        return _scalars.parse_int(value)
+        return scalars.parse_int(value)
     except (TypeError, ValueError):
         raise ValueError(f"status {value!r} is not an HTTP status") from None
 

@@ -6,7 +6,7 @@ import urllib.request
 from typing import Any
 
 from ec2revoke._client import EC2Client
-from ec2revoke._embedded import EmbeddedEC2
+from ec2revoke.testing._embedded import EmbeddedEC2
 
 
 class EmbeddedEndpoint:

@@ -14,10 +14,10 @@ import difflib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
-from ec2revoke._compile import describe
 from ec2revoke._errors import ParamValidationError
 from ec2revoke._generated.wire import SERVICE
-from ec2revoke._schema import ListShape, MapShape, Operation, Structure
+from ec2revoke._wire.compiler import describe
+from ec2revoke._wire.schema import ListShape, MapShape, Operation, Structure
 
 Same = Callable[[Any, Any], bool]
 

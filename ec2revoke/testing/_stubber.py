@@ -31,10 +31,10 @@ from typing_extensions import Self
 
 from ec2revoke import codec
 from ec2revoke._client import EC2Client
-from ec2revoke._compile import describe
-from ec2revoke._endpoints import EndpointResolver
 from ec2revoke._errors import ConfigurationError, ParamValidationError
-from ec2revoke._transport import RequestsTransport
+from ec2revoke._http.endpoints import EndpointResolver
+from ec2revoke._http.transport import RequestsTransport
+from ec2revoke._wire.compiler import describe
 from ec2revoke.testing._match import ANY, fields_of, operation_named, structure
 from ec2revoke.testing._script import Answer, Script, ScriptedInterceptor
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from ec2revoke._embedded import EmbeddedEC2
+    from ec2revoke.testing._embedded import EmbeddedEC2
     from ec2revoke.testing._fixtures import EmbeddedEndpoint
     from ec2revoke.testing._stubber import Stubber
 
@@ -67,7 +67,7 @@ def ec2_stubber(request: pytest.FixtureRequest) -> Iterator[Stubber]:
 
 @pytest.fixture(scope="session")
 def _ec2_embedded_server() -> Iterator[EmbeddedEC2]:
-    from ec2revoke._embedded import EmbeddedEC2
+    from ec2revoke.testing._embedded import EmbeddedEC2
 
     with EmbeddedEC2() as server:
         yield server

@@ -19,11 +19,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
-from ec2revoke import shapes
-from ec2revoke._compile import describe
 from ec2revoke._errors import ParamValidationError
-from ec2revoke._ports_peers import ANY_IPV4, ANY_IPV6, Peer, Port
-from ec2revoke._validate import check_description
+from ec2revoke._generated import shapes
+from ec2revoke._rules.ports_peers import ANY_IPV4, ANY_IPV6, Peer, Port
+from ec2revoke._wire.compiler import describe
+from ec2revoke._wire.validate import check_description
 
 
 @dataclass(frozen=True, slots=True)

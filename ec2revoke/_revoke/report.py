@@ -7,7 +7,7 @@ import html
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ec2revoke._rule import Rule
+from ec2revoke._rules.rule import Rule
 
 Direction = Literal["ingress", "egress"]
 

@@ -12,10 +12,10 @@ import datetime
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from ec2revoke import _scalars
-from ec2revoke._compile import Invalid, ShapeCompiler, describe
 from ec2revoke._errors import ParamValidationError
-from ec2revoke._schema import (
+from ec2revoke._wire import scalars
+from ec2revoke._wire.compiler import Invalid, ShapeCompiler, describe
+from ec2revoke._wire.schema import (
     BLOB,
     BOOLEAN,
     DOUBLE,
@@ -227,7 +227,7 @@ def _timestamp(v: Any) -> datetime.datetime:
         return v
     if isinstance(v, (str, int, float)) and not isinstance(v, bool):
         try:
-            return _scalars.parse_timestamp(str(v))
+            return scalars.parse_timestamp(str(v))
         except ValueError as e:
             raise Invalid(str(e)) from None
     raise Invalid(f"expected a datetime, ISO 8601 text or epoch seconds, got {describe(v)}")

@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ec2revoke._report import RevokedRule
-from ec2revoke._rule import Rule, RuleKey, identity
+from ec2revoke._revoke.report import RevokedRule
+from ec2revoke._rules.rule import Rule, RuleKey, identity
 
 Outcome = tuple[tuple[RevokedRule, ...], tuple[RevokedRule, ...], tuple[Rule, ...]]
 """(revoked, unconfirmed, unknown)."""

@@ -12,10 +12,10 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from ec2revoke import _scalars
-from ec2revoke._compile import Invalid, ShapeCompiler, describe
 from ec2revoke._errors import ParamValidationError
-from ec2revoke._schema import (
+from ec2revoke._wire import scalars
+from ec2revoke._wire.compiler import Invalid, ShapeCompiler, describe
+from ec2revoke._wire.schema import (
     BLOB,
     BOOLEAN,
     DOUBLE,
@@ -182,22 +182,22 @@ def _text_of(kind: str, fmt: str) -> Callable[[Any], str]:
 
         def text(v: Any) -> str:
             check(isinstance(v, bool), v, "bool")
-            return _scalars.format_bool(v)
+            return scalars.format_bool(v)
     elif kind in (FLOAT, DOUBLE):
 
         def text(v: Any) -> str:
             check(isinstance(v, (int, float)) and not isinstance(v, bool), v, "float")
-            return _scalars.format_float(float(v)) if isinstance(v, float) else str(v)
+            return scalars.format_float(float(v)) if isinstance(v, float) else str(v)
     elif kind == TIMESTAMP:
 
         def text(v: Any) -> str:
             check(isinstance(v, datetime.datetime), v, "datetime.datetime")
-            return _scalars.format_timestamp(v, fmt)
+            return scalars.format_timestamp(v, fmt)
     elif kind == BLOB:
 
         def text(v: Any) -> str:
             check(isinstance(v, (bytes, bytearray)), v, "bytes")
-            return _scalars.format_blob(bytes(v))
+            return scalars.format_blob(bytes(v))
     else:
 
         def text(v: Any) -> str:

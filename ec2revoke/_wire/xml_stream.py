@@ -19,9 +19,9 @@ from typing import Any
 
 from defusedxml.ElementTree import DefusedXMLParser
 
-from ec2revoke import _scalars
-from ec2revoke._compile import ShapeCompiler
-from ec2revoke._schema import (
+from ec2revoke._wire import scalars
+from ec2revoke._wire.compiler import ShapeCompiler
+from ec2revoke._wire.schema import (
     BLOB,
     BOOLEAN,
     DOUBLE,
@@ -133,11 +133,11 @@ _CONVERTERS: dict[str, tuple[Callable[[str], Any], str]] = {
     STRING: (str, "text"),
     INTEGER: (int, "an integer"),
     LONG: (int, "an integer"),
-    BOOLEAN: (_scalars.parse_bool, "true or false"),
-    FLOAT: (_scalars.parse_float, "a number"),
-    DOUBLE: (_scalars.parse_float, "a number"),
-    TIMESTAMP: (_scalars.parse_timestamp, "a timestamp"),
-    BLOB: (_scalars.parse_blob, "base64 data"),
+    BOOLEAN: (scalars.parse_bool, "true or false"),
+    FLOAT: (scalars.parse_float, "a number"),
+    DOUBLE: (scalars.parse_float, "a number"),
+    TIMESTAMP: (scalars.parse_timestamp, "a timestamp"),
+    BLOB: (scalars.parse_blob, "base64 data"),
 }
 
 

@@ -29,9 +29,9 @@ from urllib.parse import SplitResult, quote, unquote_to_bytes, urlsplit
 import requests
 from requests.auth import AuthBase
 
-from ec2revoke._credentials import CredentialsProvider, FrozenCredentials
-from ec2revoke._endpoints import checked_region
 from ec2revoke._errors import ConfigurationError, ParamValidationError
+from ec2revoke._http.credentials import CredentialsProvider, FrozenCredentials
+from ec2revoke._http.endpoints import checked_region
 
 logger = logging.getLogger(__name__)
 

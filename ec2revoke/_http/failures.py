@@ -26,7 +26,7 @@ from ec2revoke._errors import (
     TLSVerificationFailed,
     TransportError,
 )
-from ec2revoke._redact import redact_url
+from ec2revoke._http.redact import redact_url
 
 _Timeout = tuple[float | None, float | None]
 _E = TypeVar("_E", bound=BaseException)

@@ -16,9 +16,9 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ec2revoke._compile import describe
 from ec2revoke._errors import ParamValidationError
-from ec2revoke._validate import check_cidr, check_ports, protocol_number
+from ec2revoke._wire.compiler import describe
+from ec2revoke._wire.validate import check_cidr, check_ports, protocol_number
 
 _NAMES = {6: "tcp", 17: "udp", 1: "icmp", 58: "icmpv6"}
 _PORTED = frozenset({"tcp", "udp"})

@@ -11,12 +11,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from ec2revoke import shapes
-from ec2revoke._direction import spelled, spelling_hint
 from ec2revoke._errors import ParamValidationError
-from ec2revoke._report import Direction, FoundRule
-from ec2revoke._rule import Rule, RuleKey, identity, merge
-from ec2revoke._verify import VERIFY_TIMEOUT
+from ec2revoke._generated import shapes
+from ec2revoke._revoke.direction import spelled, spelling_hint
+from ec2revoke._revoke.report import Direction, FoundRule
+from ec2revoke._revoke.verify import VERIFY_TIMEOUT
+from ec2revoke._rules.rule import Rule, RuleKey, identity, merge
 
 
 @dataclass(frozen=True, slots=True)

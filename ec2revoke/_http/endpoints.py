@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ec2revoke._errors import ConfigurationError
-from ec2revoke._redact import redact_url
+from ec2revoke._http.redact import redact_url
 
 SERVICE = "ec2"
 API_VERSION = "2016-11-15"

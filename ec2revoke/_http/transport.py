@@ -18,11 +18,10 @@ import requests
 import requests.auth
 from requests.structures import CaseInsensitiveDict
 
-from ec2revoke import _deadline
-from ec2revoke._deadline import Deadline
 from ec2revoke._errors import RESPONSE_TOO_LARGE, EC2Error, RequestTimeout, ResponseError
-from ec2revoke._failures import transport_failure
-from ec2revoke._redact import redact_url
+from ec2revoke._http.deadline import Deadline, DeadlineAdapter, arm, disarm
+from ec2revoke._http.failures import transport_failure
+from ec2revoke._http.redact import redact_url
 
 log = logging.getLogger("ec2revoke.http")
 
@@ -105,7 +104,7 @@ class RequestsTransport:
         if session is None:
             # A user's session keeps its own adapters (pool size included), untouched.
             session = requests.Session()
-            adapter = _deadline.DeadlineAdapter(pool_maxsize=max_pool_connections)
+            adapter = DeadlineAdapter(pool_maxsize=max_pool_connections)
             session.mount("https://", adapter)
             session.mount("http://", adapter)
         self.session = session
@@ -169,7 +168,7 @@ class RequestsTransport:
                 )
             # Each connect and read waits no longer than the attempt has left.
             timeout = (_within(timeout[0], left), _within(timeout[1], left))
-            watch = _deadline.arm(deadline)
+            watch = arm(deadline)
         failure: EC2Error | None = None
         try:
             response = adapter.send(
@@ -195,7 +194,7 @@ class RequestsTransport:
             failure = e
         finally:
             if watch is not None:
-                _deadline.disarm(watch)
+                disarm(watch)
         if failure is not None:
             # Raised here, not in the except block, where it would keep requests'
             # exception as its __context__, and with it urllib3's frames, whose locals

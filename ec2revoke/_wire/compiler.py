@@ -12,8 +12,8 @@ from __future__ import annotations
 import threading
 from typing import Generic, TypeVar
 
-from ec2revoke import _scalars
-from ec2revoke._schema import ListShape, MapShape, Member, Scalar, Service, Structure
+from ec2revoke._wire import scalars
+from ec2revoke._wire.schema import ListShape, MapShape, Member, Scalar, Service, Structure
 
 F = TypeVar("F")
 
@@ -40,7 +40,7 @@ def describe(value: object) -> str:
         text = repr(value)
     except ValueError:  # an int (or one inside) with more digits than repr() writes
         text = (
-            _scalars.show_int(value)
+            scalars.show_int(value)
             if isinstance(value, int)
             else "holding a number too long to print"
         )

@@ -13,7 +13,6 @@ from typing import Any
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser, ParseError, tostring
 
-from ec2revoke._compile import describe
 from ec2revoke._errors import (
     ParamValidationError,
     ResponseError,
@@ -21,8 +20,17 @@ from ec2revoke._errors import (
     excerpt,
     service_error,
 )
-from ec2revoke._schema import Service, Structure
-from ec2revoke._xml_stream import REQUEST_ID, BadValue, Children, Plan, TooDeep, WrongRoot, decode
+from ec2revoke._wire.compiler import describe
+from ec2revoke._wire.schema import Service, Structure
+from ec2revoke._wire.xml_stream import (
+    REQUEST_ID,
+    BadValue,
+    Children,
+    Plan,
+    TooDeep,
+    WrongRoot,
+    decode,
+)
 
 
 class ResponseDecoder:

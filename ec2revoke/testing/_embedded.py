@@ -16,8 +16,8 @@ from types import TracebackType
 from typing import Any
 
 from ec2revoke._client import EC2Client
-from ec2revoke._credentials import StaticCredentials
 from ec2revoke._errors import ConfigurationError
+from ec2revoke._http.credentials import StaticCredentials
 
 HOST = "127.0.0.1"
 REGION = "us-east-1"

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ec2revoke._errors import ParamValidationError
-from ec2revoke._report import Direction
-from ec2revoke._rule import Rule
+from ec2revoke._revoke.report import Direction
+from ec2revoke._rules.rule import Rule
 
 
 def checked_direction(direction: object, where: str = "direction") -> Direction:

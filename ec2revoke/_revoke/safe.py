@@ -21,9 +21,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from ec2revoke import shapes
-from ec2revoke._accounting import ids_outcome, rules_outcome
-from ec2revoke._direction import checked_direction, pattern_direction
 from ec2revoke._errors import (
     AuthError,
     EC2Error,
@@ -36,9 +33,13 @@ from ec2revoke._errors import (
     RevokeNotVerified,
     UnauthorizedOperation,
 )
+from ec2revoke._generated import shapes
 from ec2revoke._generated.operations import Operations
-from ec2revoke._pages import pages
-from ec2revoke._report import (
+from ec2revoke._results import DryRunResult
+from ec2revoke._revoke.accounting import ids_outcome, rules_outcome
+from ec2revoke._revoke.direction import checked_direction, pattern_direction
+from ec2revoke._revoke.pages import pages
+from ec2revoke._revoke.report import (
     DEPENDS_ON_VPC,
     NOTHING_TO_SEND,
     PERMISSION_NOT_FOUND,
@@ -51,8 +52,7 @@ from ec2revoke._report import (
     RevokedRule,
     RevokeReport,
 )
-from ec2revoke._results import DryRunResult
-from ec2revoke._revoke_request import (
+from ec2revoke._revoke.request import (
     RevokeOptions,
     Target,
     as_patterns,
@@ -61,8 +61,8 @@ from ec2revoke._revoke_request import (
     requested_rules,
     revoke_request,
 )
-from ec2revoke._rule import Rule, RuleKey, identity
-from ec2revoke._verify import VERIFY_TIMEOUT, verify_delays
+from ec2revoke._revoke.verify import VERIFY_TIMEOUT, verify_delays
+from ec2revoke._rules.rule import Rule, RuleKey, identity
 
 # Rules that vanish between the read and the revoke are looked for again this often.
 MISSING_OK_ROUNDS = 3

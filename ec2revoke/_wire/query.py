@@ -13,10 +13,10 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import quote_plus
 
-from ec2revoke import _scalars
-from ec2revoke._compile import Invalid, ShapeCompiler, describe
 from ec2revoke._errors import ParamValidationError
-from ec2revoke._schema import (
+from ec2revoke._wire import scalars
+from ec2revoke._wire.compiler import Invalid, ShapeCompiler, describe
+from ec2revoke._wire.schema import (
     BLOB,
     BOOLEAN,
     DOUBLE,
@@ -190,7 +190,7 @@ class QueryEncoder(ShapeCompiler[Encoder]):
 
             def encode(value: Any, key: str, out: Pairs) -> None:
                 if isinstance(value, float):
-                    out.append((key, _scalars.format_float(value)))
+                    out.append((key, scalars.format_float(value)))
                 elif isinstance(value, int) and not isinstance(value, bool):
                     out.append((key, str(value)))
                 else:
@@ -206,13 +206,13 @@ class QueryEncoder(ShapeCompiler[Encoder]):
                     raise Invalid(f"expected datetime.datetime, got {describe(value)}")
                 if whole_seconds:
                     value = value.replace(microsecond=0)
-                out.append((key, _scalars.format_timestamp(value, fmt)))
+                out.append((key, scalars.format_timestamp(value, fmt)))
         elif kind == BLOB:
 
             def encode(value: Any, key: str, out: Pairs) -> None:
                 if not isinstance(value, (bytes, bytearray, memoryview)):
                     raise Invalid(f"expected bytes, got {describe(value)}")
-                out.append((key, _scalars.format_blob(bytes(value))))
+                out.append((key, scalars.format_blob(bytes(value))))
         else:  # integer and long
 
             def encode(value: Any, key: str, out: Pairs) -> None:
@@ -341,7 +341,7 @@ class QueryDecoder(ShapeCompiler[Decoder]):
         return decode
 
     def scalar(self, spec: Scalar, timestamp_format: str | None) -> Decoder:
-        parse: Callable[[str], Any] = _PARSERS.get(spec.kind, _scalars.parse_int)
+        parse: Callable[[str], Any] = _PARSERS.get(spec.kind, scalars.parse_int)
 
         def decode(node: Tree | str) -> Any:
             if not isinstance(node, str):
@@ -356,11 +356,11 @@ class QueryDecoder(ShapeCompiler[Decoder]):
 
 _PARSERS: dict[str, Callable[[str], Any]] = {
     STRING: str,
-    BOOLEAN: _scalars.parse_bool,
-    FLOAT: _scalars.parse_float,
-    DOUBLE: _scalars.parse_float,
-    TIMESTAMP: _scalars.parse_timestamp,
-    BLOB: _scalars.parse_blob,
+    BOOLEAN: scalars.parse_bool,
+    FLOAT: scalars.parse_float,
+    DOUBLE: scalars.parse_float,
+    TIMESTAMP: scalars.parse_timestamp,
+    BLOB: scalars.parse_blob,
 }
 
 

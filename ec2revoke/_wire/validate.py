@@ -12,8 +12,9 @@ import ipaddress
 import re
 from typing import Any
 
-from ec2revoke import _scalars, shapes
 from ec2revoke._errors import ParamValidationError
+from ec2revoke._generated import shapes
+from ec2revoke._wire import scalars
 
 # Protocol names EC2 takes, and the numbers they stand for.
 PROTOCOL_NUMBERS = {"tcp": 6, "udp": 17, "icmp": 1, "icmpv6": 58}
@@ -61,7 +62,7 @@ def protocol_number(protocol: str) -> int | None:
     if text in ("-1", "all"):
         return -1
     try:
-        number = _scalars.parse_int(text)
+        number = scalars.parse_int(text)
     except ValueError:
         return None
     return number if 0 <= number <= 255 else None
@@ -114,13 +115,13 @@ def check_ports(protocol: str | None, from_port: int | None, to_port: int | None
     if number in _PORTED:
         for name, port in (("from_port", from_port), ("to_port", to_port)):
             if port is not None and not 0 <= port <= 65535:
-                return f"{name} {_scalars.show_int(port)} is outside 0-65535"
+                return f"{name} {scalars.show_int(port)} is outside 0-65535"
         if from_port is not None and to_port is not None and from_port > to_port:
             return f"from_port {from_port} is above to_port {to_port}; swap them"
     elif number in _ICMP:
         for name, value in (("ICMP type (from_port)", from_port), ("ICMP code (to_port)", to_port)):
             if value is not None and not -1 <= value <= 255:
-                return f"{name} {_scalars.show_int(value)} is outside -1-255 (-1 means all)"
+                return f"{name} {scalars.show_int(value)} is outside -1-255 (-1 means all)"
         if from_port == -1 and to_port not in (None, -1):
             return "with ICMP type -1 (all types) the code (to_port) must be -1 too"
     return None

@@ -1,0 +1,2 @@
+"""Moving and signing bytes: the transport, SigV4, credentials, endpoints, retries,
+deadlines, and failures in plain words."""

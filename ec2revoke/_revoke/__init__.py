@@ -1,0 +1,1 @@
+"""The safe revoke: predicting, sending, accounting and verifying a revoke, and its report."""
