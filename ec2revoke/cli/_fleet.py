@@ -12,7 +12,7 @@ import os
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ec2revoke.cli._params import ParamError
-from ec2revoke.cli._patterns import pattern_peers, pattern_port
+from ec2revoke.cli._patterns import add_pattern_options, pattern_peers, pattern_port
 
 if TYPE_CHECKING:
     from ec2revoke import shapes
@@ -77,12 +77,7 @@ def add_fleet_command(sub: Any) -> None:
         help="Find only the groups matching a DescribeSecurityGroups filter (repeatable).",
     )  # fmt: skip
     what = p.add_argument_group("what to revoke")
-    what.add_argument("--protocol", help="tcp | udp | icmp | icmpv6 | all, or a number.")
-    what.add_argument("--port", help="TCP/UDP: a port or range (8000-8080); ICMP: type-code.")
-    what.add_argument("--cidr", action="append", default=[], help="A peer CIDR (repeatable).")
-    what.add_argument("--source-group", action="append", default=[], help="A peer group ID.")
-    what.add_argument("--prefix-list-id", action="append", default=[], help="A peer prefix list.")
-    what.add_argument("--egress", action="store_true", help="Outbound rules (default: inbound).")
+    add_pattern_options(what, protocol_required=False)
     what.add_argument(
         "--exact", action="store_true",
         help="Revoke exactly these rules, not every rule that allows their traffic.",

@@ -17,6 +17,7 @@ from ec2revoke._wire import scalars
 from ec2revoke._wire.schema import ListShape
 from ec2revoke.cli._output import FORMATS
 from ec2revoke.cli._params import model_options
+from ec2revoke.cli._patterns import add_pattern_options
 
 INGRESS = "revoke-security-group-ingress"
 EGRESS = "revoke-security-group-egress"
@@ -232,23 +233,7 @@ def _matching_command(sub: Any) -> None:
     group = p.add_mutually_exclusive_group(required=True)
     group.add_argument("--group-id", help="The ID of the security group (sg-...).")
     group.add_argument("--group-name", help="[Default VPC] The name of the security group.")
-    p.add_argument(
-        "--protocol", required=True, help="tcp | udp | icmp | icmpv6 | all, or a protocol number."
-    )
-    p.add_argument(
-        "--port",
-        help="TCP/UDP: a port or a range (8000-8080), required; ICMP: type-code (default: all).",
-    )
-    p.add_argument(
-        "--cidr", action="append", default=[], help="A peer CIDR block, IPv4 or IPv6 (repeatable)."
-    )
-    p.add_argument(
-        "--source-group", action="append", default=[], help="A peer security group ID (repeatable)."
-    )
-    p.add_argument(
-        "--prefix-list-id", action="append", default=[], help="A peer prefix list ID (repeatable)."
-    )
-    p.add_argument("--egress", action="store_true", help="Match outbound rules (default: inbound).")
+    add_pattern_options(p, protocol_required=True)
     p.add_argument(
         "--dry-run",
         dest="dry_run",

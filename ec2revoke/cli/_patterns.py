@@ -11,6 +11,33 @@ from ec2revoke._wire.validate import protocol_number
 from ec2revoke.cli._params import ParamError, port_range
 
 
+def add_pattern_options(
+    parser: argparse.ArgumentParser | argparse._ArgumentGroup, *, protocol_required: bool
+) -> None:
+    """Declare --protocol, --port, the peers and --egress (revoke-matching and fleet)."""
+    parser.add_argument(
+        "--protocol",
+        required=protocol_required,
+        help="tcp | udp | icmp | icmpv6 | all, or a protocol number.",
+    )
+    parser.add_argument(
+        "--port",
+        help="TCP/UDP: a port or a range (8000-8080), required; ICMP: type-code (default: all).",
+    )
+    parser.add_argument(
+        "--cidr", action="append", default=[], help="A peer CIDR block, IPv4 or IPv6 (repeatable)."
+    )
+    parser.add_argument(
+        "--source-group", action="append", default=[], help="A peer security group ID (repeatable)."
+    )
+    parser.add_argument(
+        "--prefix-list-id", action="append", default=[], help="A peer prefix list ID (repeatable)."
+    )
+    parser.add_argument(
+        "--egress", action="store_true", help="Match outbound rules (default: inbound)."
+    )
+
+
 def pattern_port(args: argparse.Namespace) -> Port:
     """The Port that --protocol and --port describe."""
     if protocol_number(args.protocol) is None:
