@@ -8,7 +8,11 @@ sends nothing; booleans are ``true``/``false``; timestamps ISO 8601 in UTC.
 from __future__ import annotations
 
 import datetime
+import itertools
+import keyword
+import linecache
 import re
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import quote_plus
@@ -47,6 +51,32 @@ _INLINE = {
     INTEGER: ("type(v) is int and -0x8000000000000000 <= v <= 0x7FFFFFFFFFFFFFFF", "str(v)"),
     LONG: ("type(v) is int and -0x8000000000000000 <= v <= 0x7FFFFFFFFFFFFFFF", "str(v)"),
 }
+
+
+# Numbers each compiled encoder, so every one has a file name of its own.
+_compiled = itertools.count(1)
+
+
+def _is_attribute_name(field: str) -> bool:
+    """Whether ``value.<field>`` reads exactly the attribute ``field``.
+
+    ASCII only: Python folds other identifiers to NFKC, so ``\ufb01eld`` would read
+    ``field``.
+    """
+    return field.isascii() and field.isidentifier() and not keyword.iskeyword(field)
+
+
+def _run(lines: list[str], filename: str, env: dict[str, Any]) -> None:
+    """Compile and run generated source under its own file name, kept in linecache.
+
+    Tracebacks through the function then show its lines, not ``<string>``; the entry
+    goes when the function does.
+    """
+    source = "\n".join(lines) + "\n"
+    code = compile(source, filename, "exec")
+    exec(code, env)
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    weakref.finalize(env["encode"], linecache.cache.pop, filename, None)
 
 
 class QueryEncoder(ShapeCompiler[Encoder]):
@@ -93,7 +123,15 @@ class QueryEncoder(ShapeCompiler[Encoder]):
         # That is what keeps encoding near a quarter of botocore's time. Values of any
         # other kind, or of the wrong type, go through the member's compiled encoder,
         # which checks them and says what is wrong.
-        env: dict[str, Any] = {"cls": spec.cls, "Invalid": Invalid, "describe": describe}
+        # Only checked identifiers and repr()'d text reach the source; any other name
+        # from the model is a constant the code looks up (Codec(service) is public).
+        cls = spec.cls
+        env: dict[str, Any] = {
+            "cls": cls,
+            "Invalid": Invalid,
+            "describe": describe,
+            "missing": f"is required by {cls.__name__}; give it a value",
+        }
         lines = [
             "def encode(value, key, out):",
             "    if type(value) is not cls:",
@@ -104,11 +142,15 @@ class QueryEncoder(ShapeCompiler[Encoder]):
         for i, m in enumerate(spec.members):
             target = self.service.shapes[m.shape]
             kind = target.kind if isinstance(target, Scalar) else None
-            lines.append(f"    v = value.{m.field}")
+            if _is_attribute_name(m.field):
+                lines.append(f"    v = value.{m.field}")
+            else:
+                env[f"field_{i}"] = m.field
+                lines.append(f"    v = getattr(value, field_{i})")
             if m.required:
                 lines += [
                     "    if v is None:",
-                    f"        e = Invalid('is required by {spec.cls.__name__}; give it a value')",
+                    "        e = Invalid(missing)",
                     f"        e.path.append({m.field!r})",
                     "        raise e",
                 ]
@@ -129,7 +171,7 @@ class QueryEncoder(ShapeCompiler[Encoder]):
                 f"{indent}    e.path.append({m.field!r})",
                 f"{indent}    raise",
             ]
-        exec("\n".join(lines), env)
+        _run(lines, f"<ec2revoke query encoder {name} #{next(_compiled)}>", env)
         encode: Encoder = env["encode"]
         self.remember(name, encode)
         for i, m in enumerate(spec.members):
