@@ -8,18 +8,20 @@ sends nothing; booleans are ``true``/``false``; timestamps ISO 8601 in UTC.
 from __future__ import annotations
 
 import datetime
-import itertools
-import keyword
-import linecache
 import re
-import weakref
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import quote_plus
 
 from ec2revoke._errors import ParamValidationError
 from ec2revoke._wire import scalars
-from ec2revoke._wire.compiler import Invalid, ShapeCompiler, describe
+from ec2revoke._wire.compiler import (
+    Invalid,
+    ShapeCompiler,
+    describe,
+    is_attribute_name,
+    run_source,
+)
 from ec2revoke._wire.schema import (
     BLOB,
     BOOLEAN,
@@ -51,32 +53,6 @@ _INLINE = {
     INTEGER: ("type(v) is int and -0x8000000000000000 <= v <= 0x7FFFFFFFFFFFFFFF", "str(v)"),
     LONG: ("type(v) is int and -0x8000000000000000 <= v <= 0x7FFFFFFFFFFFFFFF", "str(v)"),
 }
-
-
-# Numbers each compiled encoder, so every one has a file name of its own.
-_compiled = itertools.count(1)
-
-
-def _is_attribute_name(field: str) -> bool:
-    """Whether ``value.<field>`` reads exactly the attribute ``field``.
-
-    ASCII only: Python folds other identifiers to NFKC, so ``\ufb01eld`` would read
-    ``field``.
-    """
-    return field.isascii() and field.isidentifier() and not keyword.iskeyword(field)
-
-
-def _run(lines: list[str], filename: str, env: dict[str, Any]) -> None:
-    """Compile and run generated source under its own file name, kept in linecache.
-
-    Tracebacks through the function then show its lines, not ``<string>``; the entry
-    goes when the function does.
-    """
-    source = "\n".join(lines) + "\n"
-    code = compile(source, filename, "exec")
-    exec(code, env)
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    weakref.finalize(env["encode"], linecache.cache.pop, filename, None)
 
 
 class QueryEncoder(ShapeCompiler[Encoder]):
@@ -142,7 +118,7 @@ class QueryEncoder(ShapeCompiler[Encoder]):
         for i, m in enumerate(spec.members):
             target = self.service.shapes[m.shape]
             kind = target.kind if isinstance(target, Scalar) else None
-            if _is_attribute_name(m.field):
+            if is_attribute_name(m.field):
                 lines.append(f"    v = value.{m.field}")
             else:
                 env[f"field_{i}"] = m.field
@@ -171,7 +147,7 @@ class QueryEncoder(ShapeCompiler[Encoder]):
                 f"{indent}    e.path.append({m.field!r})",
                 f"{indent}    raise",
             ]
-        _run(lines, f"<ec2revoke query encoder {name} #{next(_compiled)}>", env)
+        run_source(lines, f"query encoder {name}", env)
         encode: Encoder = env["encode"]
         self.remember(name, encode)
         for i, m in enumerate(spec.members):
