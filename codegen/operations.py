@@ -6,27 +6,28 @@ the dry-run outcome); all behaviour is in the hand-written client.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
 from codegen.naming import docstring, method_name, one_line
 
-_NAME = re.compile(r"\b[A-Z]\w*")
-_NOT_SHAPES = frozenset({"Sequence", "Mapping"})
 DRY_RUN = "DryRun"
+# The names each import line may bring, in the order they are written.
+_TYPING = ("Any", "Literal", "overload")
+_TYPING_EXTENSIONS = ("Required", "TypedDict", "Unpack")
 
 
 def operations_module(
     model: dict[str, Any],
     operations: list[str],
     header: str,
-    annotation: Callable[[str], str],
+    annotation: Callable[[str, set[str]], str],
     fields: Callable[[dict[str, Any]], list[tuple[str, str, dict[str, Any]]]],
 ) -> str:
     """Source of ``operations.py`` for the given operations."""
     shapes = model["shapes"]
-    used: set[str] = set()
+    # Every name the rendered methods and classes need imported, as they are rendered.
+    used: set[str] = {"Any"}
     params_classes: list[str] = []
     methods: list[str] = []
     for op_name in operations:
@@ -56,8 +57,9 @@ def operations_module(
             if member == DRY_RUN:
                 has_dry_run = True
                 continue
-            ann = annotation(ref["shape"])
-            used.update(n for n in _NAME.findall(ann) if n not in _NOT_SHAPES)
+            ann = annotation(ref["shape"], used)
+            if member in required:
+                used.add("Required")
             # None is accepted wherever the dataclass field accepts it: "not given".
             lines.append(
                 f"    {fname}: {f'Required[{ann}]' if member in required else f'{ann} | None'}"
@@ -65,9 +67,11 @@ def operations_module(
         if len(lines) == 3:
             lines.append("    pass")
         params_classes.append("\n".join(lines) + "\n")
+        used.update(("TypedDict", "Unpack"))
         req = f"shapes.{inp}"
         call = f"return self._invoke({op_name!r}, {req}, request, params, {'dry_run' if has_dry_run else 'None'})"
         if has_dry_run:
+            used.update(("overload", "Literal", "DryRunResult"))
             methods.append(
                 "    @overload\n"
                 f"    def {method}(self, request: {req}, /) -> {result} | DryRunResult: ...\n"
@@ -95,17 +99,21 @@ def operations_module(
             )
     body = "\n\n".join(params_classes)
     imports = ["from __future__ import annotations", ""]
-    if "_dt.datetime" in body:
+    if "_dt" in used:
         imports.append("import datetime as _dt")
-    abc = [n for n in ("Mapping", "Sequence") if f"{n}[" in body]
+    abc = [n for n in ("Mapping", "Sequence") if n in used]
     if abc:
         imports.append(f"from collections.abc import {', '.join(abc)}")
-    imports.append("from typing import Any, Literal, overload")
-    imports += ["", "from typing_extensions import Required, TypedDict, Unpack", ""]
-    imports.append("from ec2revoke._results import DryRunResult")
+    imports.append(f"from typing import {', '.join(n for n in _TYPING if n in used)}")
+    extensions = [n for n in _TYPING_EXTENSIONS if n in used]
+    if extensions:
+        imports += ["", f"from typing_extensions import {', '.join(extensions)}"]
+    if "DryRunResult" in used:
+        imports += ["", "from ec2revoke._results import DryRunResult"]
     imports += ["", "from . import shapes"]
-    if used:
-        imports.append(f"from .shapes import {', '.join(sorted(used))}")
+    structures = sorted(n for n in used if shapes.get(n, {}).get("type") == "structure")
+    if structures:
+        imports.append(f"from .shapes import {', '.join(structures)}")
     return "\n".join(
         [
             header,

@@ -26,6 +26,8 @@ _SCALAR_TYPES = {
     "timestamp": "_dt.datetime",
     "blob": "bytes",
 }
+# The schema record of each non-scalar kind of shape (every other kind is a Scalar).
+_RECORDS = {"structure": "Structure", "list": "ListShape", "map": "MapShape"}
 # botocore's "character" is a one-character string; the wire treats it as text.
 _KIND_ALIASES = {"character": "string"}
 
@@ -53,16 +55,22 @@ class _Renderer:
 
     # -- type annotations -------------------------------------------------------
 
-    def annotation(self, shape_name: str) -> str:
+    def annotation(self, shape_name: str, uses: set[str]) -> str:
+        """The type of a shape; adds every name the text needs imported to ``uses``."""
         shape = self.shapes[shape_name]
         kind = shape["type"]
         if kind == "structure":
+            uses.add(shape_name)
             return shape_name
         if kind == "list":
-            return f"Sequence[{self.annotation(shape['member']['shape'])}]"
+            uses.add("Sequence")
+            return f"Sequence[{self.annotation(shape['member']['shape'], uses)}]"
         if kind == "map":
-            key = self.annotation(shape["key"]["shape"])
-            return f"Mapping[{key}, {self.annotation(shape['value']['shape'])}]"
+            uses.add("Mapping")
+            key = self.annotation(shape["key"]["shape"], uses)
+            return f"Mapping[{key}, {self.annotation(shape['value']['shape'], uses)}]"
+        if kind == "timestamp":
+            uses.add("_dt")
         return _SCALAR_TYPES[kind]
 
     # -- shapes.py --------------------------------------------------------------
@@ -80,7 +88,7 @@ class _Renderer:
         # Required fields first, each group in model order.
         return [m for m in out if m[1] in required] + [m for m in out if m[1] not in required]
 
-    def dataclass(self, name: str) -> str:
+    def dataclass(self, name: str, uses: set[str]) -> str:
         shape = self.shapes[name]
         required = set(shape.get("required", ()))
         lines = [
@@ -91,7 +99,7 @@ class _Renderer:
         ]
         sequences = []
         for fname, member, ref in self.members(shape):
-            ann = self.annotation(ref["shape"])
+            ann = self.annotation(ref["shape"], uses)
             if self.shapes[ref["shape"]]["type"] == "list":
                 sequences.append(fname)
             if member in required:
@@ -104,6 +112,7 @@ class _Renderer:
                 doc += " One of: " + ", ".join(enum) + "."
             lines.append(f"    {docstring(doc)}")
         if sequences:
+            uses.add("freeze_sequences")
             lines += [
                 "",
                 "    def __post_init__(self) -> None:",
@@ -112,18 +121,19 @@ class _Renderer:
         return "\n".join(lines) + "\n"
 
     def shapes_module(self, version: str) -> str:
-        body = "\n\n".join(self.dataclass(n) for n in self.structures)
+        uses: set[str] = set()
+        body = "\n\n".join(self.dataclass(n, uses) for n in self.structures)
         # Import only what the classes use, so the output needs no lint suppressions.
         stdlib = []
-        if "_dt.datetime" in body:
+        if "_dt" in uses:
             stdlib.append("import datetime as _dt")
-        abc = [n for n in ("Mapping", "Sequence") if f"{n}[" in body]
+        abc = [n for n in ("Mapping", "Sequence") if n in uses]
         if abc:
             stdlib.append(f"from collections.abc import {', '.join(abc)}")
         stdlib.append("from dataclasses import dataclass")
         ours = (
             ["from ec2revoke._wire.schema import freeze_sequences", ""]
-            if "freeze_sequences(" in body
+            if "freeze_sequences" in uses
             else []
         )
         parts = [
@@ -143,14 +153,18 @@ class _Renderer:
 
     # -- wire.py ----------------------------------------------------------------
 
-    def spec(self, name: str) -> str:
+    def spec(self, name: str, uses: set[str]) -> str:
+        """The schema record of a shape; adds the record classes it names to ``uses``."""
         shape = self.shapes[name]
         kind = shape["type"]
+        uses.add(_RECORDS.get(kind, "Scalar"))
         if kind == "structure":
             # Each member ends with a comma, so a structure without members is "()".
             members = "".join(
                 f"{self.member_spec(f, m, r, shape)},\n" for f, m, r in self.ordered(shape)
             )
+            if members:
+                uses.add("Member")
             exception = ", exception=True" if shape.get("exception") else ""
             return f"Structure(shapes.{name}, (\n{members}){exception})"
         if kind == "list":
@@ -204,7 +218,8 @@ class _Renderer:
         return f"Member({', '.join(args)})"
 
     def wire_module(self, version: str, api_version: str, namespace: str) -> str:
-        specs = ",\n".join(f"{n!r}: {self.spec(n)}" for n in self.names)
+        used: set[str] = set()
+        specs = ",\n".join(f"{n!r}: {self.spec(n, used)}" for n in self.names)
         ops = []
         for name in self.operations:
             op = self.model["operations"][name]
@@ -214,8 +229,6 @@ class _Renderer:
             ops.append(
                 f"{name!r}: Operation({name!r}, {method_name(name)!r}, {inp!r}, {out!r}, {errors!r})"
             )
-        used = {"Structure", "ListShape", "MapShape", "Scalar", "Member"}
-        used = {u for u in used if f"{u}(" in specs}
         imports = ", ".join(sorted(used | {"Operation", "Service"}))
         return "\n".join(
             [

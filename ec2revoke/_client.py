@@ -9,10 +9,8 @@ typed error. Safe to share between threads.
 from __future__ import annotations
 
 import difflib
-import importlib.metadata
 import logging
 import math
-import platform
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -26,6 +24,8 @@ from ec2revoke._errors import (
     EC2Error,
     ParamValidationError,
 )
+from ec2revoke._http.agent import USER_AGENT
+from ec2revoke._http.botocore_session import profile_session
 from ec2revoke._http.credentials import CredentialsProvider, FrozenCredentials
 from ec2revoke._http.deadline import Deadline
 from ec2revoke._http.endpoints import Endpoint, EndpointResolver
@@ -47,16 +47,9 @@ from ec2revoke.codec import EC2, form_body
 log = logging.getLogger("ec2revoke")
 
 
-def _version() -> str:
-    try:
-        return importlib.metadata.version("ec2revoke")
-    except importlib.metadata.PackageNotFoundError:  # running from a source tree
-        return "dev"
-
-
 _HEADERS = {
     "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
-    "User-Agent": f"ec2revoke/{_version()} python/{platform.python_version()}",
+    "User-Agent": USER_AGENT,
 }
 _ENDPOINTS = EndpointResolver()
 DEFAULT_ATTEMPT_TIMEOUT = 120.0
@@ -97,20 +90,6 @@ class _ProfileCredentials:
 
     def __repr__(self) -> str:
         return "<botocore credential chain>"
-
-
-def _botocore_session(profile: str | None) -> Any:
-    import botocore.exceptions
-    import botocore.session
-
-    try:
-        session = botocore.session.Session(profile=profile)
-        session.get_scoped_config()  # fails now, not mid-call, for an unknown profile
-    except botocore.exceptions.ProfileNotFound:
-        raise ConfigurationError(
-            f"profile {profile!r} is not in the AWS config or credentials file"
-        ) from None
-    return session
 
 
 class EC2Client(SafeRevokes):
@@ -161,7 +140,7 @@ class EC2Client(SafeRevokes):
         _count("max_pool_connections", max_pool_connections)
         botocore_session = None
         if region is None or (credentials is None and transport is None) or profile is not None:
-            botocore_session = _botocore_session(profile)
+            botocore_session = profile_session(profile)
             if region is None:
                 region = botocore_session.get_config_variable("region")
         self.endpoint: Endpoint = _ENDPOINTS.resolve(

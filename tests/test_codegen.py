@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import json
 import subprocess
@@ -125,3 +126,45 @@ def test_member_names_that_collide_in_snake_case_are_refused() -> None:
     }
     with pytest.raises(SystemExit, match="both map to 'foo_bar'"):
         render(model, botocore_version="0")
+
+
+def _imported_but_unused(source: str) -> set[str]:
+    """Names a module imports and never reads (text in strings and docstrings is no use)."""
+    tree = ast.parse(source)
+    imported = {
+        alias.asname or alias.name.split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Import, ast.ImportFrom))
+        and getattr(node, "module", None) != "__future__"
+        for alias in node.names
+    }
+    return imported - {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+
+
+# Text that names what the generator imports, where only documentation and data hold it.
+_WORDING = "Takes a Sequence[str] or Mapping[str, str], an _dt.datetime, freeze_sequences(x)."
+_WIRE_WORDING = ("ListShape(", "MapShape(", "Structure(", "Member(")
+
+
+@pytest.mark.parametrize("name", ["shapes.py", "wire.py", "operations.py"])
+def test_imports_follow_what_is_generated_not_the_words_in_it(name: str) -> None:
+    model = {
+        "metadata": {"apiVersion": "2020-01-01"},
+        "operations": {"Op": {"name": "Op", "input": {"shape": "In"}, "documentation": _WORDING}},
+        "shapes": {
+            "In": {
+                "type": "structure",
+                "documentation": _WORDING,
+                "members": {"Name": {"shape": "S", "documentation": _WORDING}},
+            },
+            "S": {"type": "string", "enum": list(_WIRE_WORDING)},
+        },
+    }
+    source = render(model, botocore_version="0")[name]
+    assert _imported_but_unused(source) == set()
+    compile(source, name, "exec")
+
+
+def test_imports_of_the_committed_output_are_all_used() -> None:
+    for name, source in generated_files().items():
+        assert _imported_but_unused(source) == set(), name

@@ -18,11 +18,17 @@ from typing import Any, ClassVar
 
 from ec2revoke._errors import ParamValidationError
 from ec2revoke._wire.compiler import describe
-from ec2revoke._wire.validate import check_cidr, check_ports, protocol_number
+from ec2revoke._wire.validate import (
+    ICMP,
+    PORTED,
+    PROTOCOL_NAMES,
+    check_cidr,
+    check_ports,
+    protocol_number,
+)
 
-_NAMES = {6: "tcp", 17: "udp", 1: "icmp", 58: "icmpv6"}
-_PORTED = frozenset({"tcp", "udp"})
-_ICMP = frozenset({"icmp", "icmpv6"})
+_PORTED = frozenset(PROTOCOL_NAMES[n] for n in PORTED)
+_ICMP = frozenset(PROTOCOL_NAMES[n] for n in ICMP)
 _LABELS = {"tcp": "TCP", "udp": "UDP", "icmp": "ICMP", "icmpv6": "ICMPv6", "-1": "all traffic"}
 
 
@@ -51,7 +57,7 @@ def _normal_port(
     number = protocol_number(protocol) if isinstance(protocol, str) else None
     if number is None:
         return str(protocol).strip().lower(), from_port, to_port
-    name = _NAMES.get(number, str(number))
+    name = PROTOCOL_NAMES.get(number, str(number))
     if name not in _PORTED and name not in _ICMP:
         # EC2 ignores ports for these protocols; keeping none makes equal rules equal.
         return name, None, None

@@ -23,7 +23,7 @@ from ec2revoke._errors import ParamValidationError
 from ec2revoke._generated import shapes
 from ec2revoke._rules.ports_peers import ANY_IPV4, ANY_IPV6, Peer, Port
 from ec2revoke._wire.compiler import describe
-from ec2revoke._wire.validate import check_description
+from ec2revoke._wire.validate import ICMP, check_description, protocol_number
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,10 +151,9 @@ class Rule:
                 f"a protocol is a name (tcp, udp, icmp, icmpv6, all) or a number 0-255, "
                 f"got {describe(protocol)}"
             )
-        name = protocol.strip().lower()
         if to_port is None and from_port is not None:
             # One number: a single port, or for ICMP a type with all its codes.
-            to_port = -1 if name in ("icmp", "icmpv6", "1", "58") else from_port
+            to_port = -1 if protocol_number(protocol) in ICMP else from_port
         return Rule(Port(protocol, from_port, to_port))
 
     # -- from or to where ------------------------------------------------------------

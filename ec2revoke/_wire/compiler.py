@@ -9,8 +9,12 @@ threads only once every function they call is compiled too.
 
 from __future__ import annotations
 
+import itertools
+import keyword
+import linecache
 import threading
-from typing import Generic, TypeVar
+import weakref
+from typing import Any, Generic, TypeVar
 
 from ec2revoke._wire import scalars
 from ec2revoke._wire.schema import ListShape, MapShape, Member, Scalar, Service, Structure
@@ -47,6 +51,34 @@ def describe(value: object) -> str:
     if len(text) > 60:
         text = text[:57] + "..."
     return f"{type(value).__name__} {text}"
+
+
+# Numbers each compiled encoder, so every one has a file name of its own.
+_compiled = itertools.count(1)
+
+
+def is_attribute_name(field: str) -> bool:
+    """Whether ``value.<field>`` reads exactly the attribute ``field``.
+
+    ASCII only: Python folds other identifiers to NFKC, so ``\ufb01eld`` would read
+    ``field``.
+    """
+    return field.isascii() and field.isidentifier() and not keyword.iskeyword(field)
+
+
+def run_source(lines: list[str], what: str, env: dict[str, Any]) -> None:
+    """Compile and run generated source defining ``encode``, under a file name of its own.
+
+    The source is kept in linecache, so tracebacks through the function show its lines,
+    not ``<string>``; the entry goes when the function does. Only checked identifiers
+    (``is_attribute_name``) and repr()'d text may be pasted into ``lines``.
+    """
+    filename = f"<ec2revoke {what} #{next(_compiled)}>"
+    source = "\n".join(lines) + "\n"
+    code = compile(source, filename, "exec")
+    exec(code, env)
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    weakref.finalize(env["encode"], linecache.cache.pop, filename, None)
 
 
 class ShapeCompiler(Generic[F]):

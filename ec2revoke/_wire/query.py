@@ -15,7 +15,13 @@ from urllib.parse import quote_plus
 
 from ec2revoke._errors import ParamValidationError
 from ec2revoke._wire import scalars
-from ec2revoke._wire.compiler import Invalid, ShapeCompiler, describe
+from ec2revoke._wire.compiler import (
+    Invalid,
+    ShapeCompiler,
+    describe,
+    is_attribute_name,
+    run_source,
+)
 from ec2revoke._wire.schema import (
     BLOB,
     BOOLEAN,
@@ -93,7 +99,15 @@ class QueryEncoder(ShapeCompiler[Encoder]):
         # That is what keeps encoding near a quarter of botocore's time. Values of any
         # other kind, or of the wrong type, go through the member's compiled encoder,
         # which checks them and says what is wrong.
-        env: dict[str, Any] = {"cls": spec.cls, "Invalid": Invalid, "describe": describe}
+        # Only checked identifiers and repr()'d text reach the source; any other name
+        # from the model is a constant the code looks up (Codec(service) is public).
+        cls = spec.cls
+        env: dict[str, Any] = {
+            "cls": cls,
+            "Invalid": Invalid,
+            "describe": describe,
+            "missing": f"is required by {cls.__name__}; give it a value",
+        }
         lines = [
             "def encode(value, key, out):",
             "    if type(value) is not cls:",
@@ -104,11 +118,15 @@ class QueryEncoder(ShapeCompiler[Encoder]):
         for i, m in enumerate(spec.members):
             target = self.service.shapes[m.shape]
             kind = target.kind if isinstance(target, Scalar) else None
-            lines.append(f"    v = value.{m.field}")
+            if is_attribute_name(m.field):
+                lines.append(f"    v = value.{m.field}")
+            else:
+                env[f"field_{i}"] = m.field
+                lines.append(f"    v = getattr(value, field_{i})")
             if m.required:
                 lines += [
                     "    if v is None:",
-                    f"        e = Invalid('is required by {spec.cls.__name__}; give it a value')",
+                    "        e = Invalid(missing)",
                     f"        e.path.append({m.field!r})",
                     "        raise e",
                 ]
@@ -129,7 +147,7 @@ class QueryEncoder(ShapeCompiler[Encoder]):
                 f"{indent}    e.path.append({m.field!r})",
                 f"{indent}    raise",
             ]
-        exec("\n".join(lines), env)
+        run_source(lines, f"query encoder {name}", env)
         encode: Encoder = env["encode"]
         self.remember(name, encode)
         for i, m in enumerate(spec.members):

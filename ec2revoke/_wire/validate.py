@@ -16,11 +16,14 @@ from ec2revoke._errors import ParamValidationError
 from ec2revoke._generated import shapes
 from ec2revoke._wire import scalars
 
-# Protocol names EC2 takes, and the numbers they stand for.
+# Protocol names EC2 takes, and the numbers they stand for: the one table of them.
 PROTOCOL_NUMBERS = {"tcp": 6, "udp": 17, "icmp": 1, "icmpv6": 58}
+PROTOCOL_NAMES = {number: name for name, number in PROTOCOL_NUMBERS.items()}
+PORTED = frozenset({PROTOCOL_NUMBERS["tcp"], PROTOCOL_NUMBERS["udp"]})
+"""Protocols whose rules carry a port range."""
+ICMP = frozenset({PROTOCOL_NUMBERS["icmp"], PROTOCOL_NUMBERS["icmpv6"]})
+"""Protocols whose rules carry an ICMP type (from_port) and code (to_port)."""
 _ASCII_SPACE = " \t\n\r\f\v"
-_PORTED = frozenset({6, 17})
-_ICMP = frozenset({1, 58})
 MAX_DESCRIPTION = 255
 # The documented character sets differ: '&' is allowed only for IP-range descriptions.
 _RANGE_DESCRIPTION = re.compile(r"[a-zA-Z0-9 ._\-:/()#,@\[\]+=&;{}!$*]*\Z")
@@ -112,13 +115,13 @@ def check_ports(protocol: str | None, from_port: int | None, to_port: int | None
             f"ip_protocol {protocol!r} is not a protocol EC2 knows; use tcp, udp, icmp, "
             "icmpv6, -1 (all) or a protocol number 0-255"
         )
-    if number in _PORTED:
+    if number in PORTED:
         for name, port in (("from_port", from_port), ("to_port", to_port)):
             if port is not None and not 0 <= port <= 65535:
                 return f"{name} {scalars.show_int(port)} is outside 0-65535"
         if from_port is not None and to_port is not None and from_port > to_port:
             return f"from_port {from_port} is above to_port {to_port}; swap them"
-    elif number in _ICMP:
+    elif number in ICMP:
         for name, value in (("ICMP type (from_port)", from_port), ("ICMP code (to_port)", to_port)):
             if value is not None and not -1 <= value <= 255:
                 return f"{name} {scalars.show_int(value)} is outside -1-255 (-1 means all)"

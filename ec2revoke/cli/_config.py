@@ -19,6 +19,7 @@ from typing import Any, TextIO
 
 from ec2revoke._client import UNSIGNED, EC2Client
 from ec2revoke._errors import ConfigurationError
+from ec2revoke._http.botocore_session import profile_session
 from ec2revoke.cli._output import FORMATS
 from ec2revoke.cli._params import require_yaml
 
@@ -38,17 +39,9 @@ class Settings:
     def session(self) -> Any:
         """botocore's session for ``--profile`` (credentials, region and config come from it)."""
         if self._session is None:
-            import botocore.exceptions
-            import botocore.session
-
-            try:
-                session = botocore.session.Session(
-                    session_vars=_SESSION_VARS, profile=self.args.profile
-                )
-                session.get_scoped_config()
-            except botocore.exceptions.ProfileNotFound as e:
-                raise ConfigurationError(str(e)) from None
-            self._session = session
+            self._session = profile_session(
+                self.args.profile, session_vars=_SESSION_VARS, botocore_words=True
+            )
         return self._session
 
     def output(self) -> str:

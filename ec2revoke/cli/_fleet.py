@@ -168,9 +168,9 @@ def _accounts(args: argparse.Namespace) -> list[Account]:
 def _regions(args: argparse.Namespace, accounts: list[Account]) -> list[str]:
     regions = args.regions or ([args.region] if getattr(args, "region", None) else [])
     if not regions:
-        from ec2revoke._client import _botocore_session
+        from ec2revoke._http.botocore_session import profile_session
 
-        found = _botocore_session(accounts[0].profile).get_config_variable("region")
+        found = profile_session(accounts[0].profile).get_config_variable("region")
         regions = [str(found)] if found else []
     if not regions:
         raise ParamError("--region", "give --region (repeatable), or --region all")

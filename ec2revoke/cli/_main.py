@@ -4,7 +4,6 @@ CLI's exit code and error line (see the ``ec2revoke.cli`` docstring for the tabl
 from __future__ import annotations
 
 import contextlib
-import importlib.metadata
 import logging
 import platform
 from typing import TextIO
@@ -17,6 +16,7 @@ from ec2revoke._errors import (
     RevokeNotVerified,
     ServiceError,
 )
+from ec2revoke._http.agent import VERSION
 from ec2revoke.cli._config import Redactor, Settings, debug_logging
 from ec2revoke.cli._exits import (
     EXIT_CONFIG,
@@ -35,11 +35,7 @@ log = logging.getLogger("ec2revoke.cli")
 
 def version() -> str:
     """``ec2revoke/X.Y.Z Python/3.x OS/release``, as ``aws --version`` words it."""
-    try:
-        mine = importlib.metadata.version("ec2revoke")
-    except importlib.metadata.PackageNotFoundError:
-        mine = "dev"
-    return f"ec2revoke/{mine} Python/{platform.python_version()} {platform.system()}/{platform.release()}"
+    return f"ec2revoke/{VERSION} Python/{platform.python_version()} {platform.system()}/{platform.release()}"
 
 
 def run(argv: list[str], out: TextIO, err: TextIO) -> int:

@@ -7,7 +7,7 @@ import argparse
 
 from ec2revoke._errors import ParamValidationError
 from ec2revoke._rules.ports_peers import Peer, Port
-from ec2revoke._wire.validate import protocol_number
+from ec2revoke._wire.validate import ICMP, PORTED, protocol_number
 from ec2revoke.cli._params import ParamError, port_range
 
 
@@ -40,7 +40,8 @@ def add_pattern_options(
 
 def pattern_port(args: argparse.Namespace) -> Port:
     """The Port that --protocol and --port describe."""
-    if protocol_number(args.protocol) is None:
+    number = protocol_number(args.protocol)
+    if number is None:
         raise ParamError(
             "--protocol",
             f"unknown protocol {args.protocol!r}: use tcp, udp, icmp, icmpv6, all or 0-255",
@@ -48,11 +49,11 @@ def pattern_port(args: argparse.Namespace) -> Port:
     name = args.protocol.strip().lower()
     try:
         if args.port is None:
-            if name in ("tcp", "udp", "6", "17"):
+            if number in PORTED:
                 raise ParamError(
                     "--port", f"give the port or range to match for {name} (e.g. 22 or 0-65535)"
                 )
-            if name in ("icmp", "icmpv6", "1", "58"):
+            if number in ICMP:
                 return Port(name, -1, -1)
             return Port(name)
         low, high = port_range(args.port)

@@ -15,8 +15,9 @@ from functools import partial
 from typing import Any
 
 from ec2revoke import shapes
-from ec2revoke._client import EC2Client, _botocore_session
+from ec2revoke._client import EC2Client
 from ec2revoke._errors import ConfigurationError, EC2Error
+from ec2revoke._http.botocore_session import profile_session
 from ec2revoke._http.credentials import CredentialsProvider
 from ec2revoke._http.endpoints import checked_region
 from ec2revoke._revoke.pages import pages
@@ -138,7 +139,7 @@ def resolve_account(
     """The account's ID and credentials (assuming its role, if it has one)."""
     import botocore.credentials
 
-    session = _botocore_session(account.profile)
+    session = profile_session(account.profile)
     source: Any
     if account.credentials is not None:
         frozen = account.credentials.get_frozen_credentials()
